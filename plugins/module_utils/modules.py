@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Our module class: amazon.aws's AnsibleAWSModule with the collection's user agent and retry policy."""
+
+try:
+    from botocore.config import Config
+except ImportError:
+    Config = None  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.seed.aws_migration.plugins.module_utils.common import COLLECTION_NAME
+from ansible_collections.seed.aws_migration.plugins.module_utils.common import COLLECTION_VERSION
+
+# botocore's own retry layer is switched off for our clients: every call goes through one of our
+# wrappers, which retry with AWSRetry (throttling and transient 5xx), and creates that are not
+# idempotent on the AWS side are retried only after checking that the first attempt left nothing.
+# A user's ``aws_config`` is merged over this and wins.
+_CLIENT_CONFIG = {"retries": {"total_max_attempts": 1}}
+
+
+class SeedAWSModule(AnsibleAWSModule):
+    """AnsibleAWSModule that reports ``seed.aws_migration/<version>`` in the user agent."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
+
+    def seed_client(self, service):
+        """A boto3 client with the collection's retry policy (see ``_CLIENT_CONFIG``)."""
+        return self.client(service, config=Config(**_CLIENT_CONFIG))

@@ -1,0 +1,993 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: vpc_network
+short_description: Converge a whole multi-AZ VPC network as one resource
+version_added: 1.0.0
+description:
+  - Manages a VPC with its internet gateway, public, private and (optionally) database subnets in N availability
+    zones, NAT gateways with one Elastic IP each, route tables, security groups for the load balancer, app and
+    database tiers (chained by group reference), optional VPC endpoints and VPC flow logs, as one concept.
+  - Every resource carries identity tags (C(seed:environment), C(seed:name), C(seed:component), C(seed:az)) written
+    atomically at creation. A rerun, also after a run that was killed halfway, finds resources by these tags and never
+    creates a second VPC, NAT gateway or Elastic IP.
+  - Options are validated before any write; the only call made before validation is complete is the read-only
+    C(DescribeAvailabilityZones), needed to check the zones against the region.
+  - Check mode makes no write call and reports in RV(actions) exactly the changes a real run would make.
+  - O(state=absent) tears the network down in dependency order, waits for NAT gateways and interface endpoints to
+    go, releases the Elastic IPs it allocated, and removes the flow-log group and role it created.
+author:
+  - Seed platform team
+options:
+  name:
+    description:
+      - Name of the network. With O(environment) it identifies the network.
+      - 1-32 lowercase letters, digits or C(-).
+    type: str
+    required: true
+  environment:
+    description:
+      - Environment the network belongs to (for example C(production)). Part of the identity.
+    type: str
+    required: true
+  state:
+    description: Whether the network should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  cidr:
+    description:
+      - IPv4 CIDR block of the VPC, prefix /16 to /28. Required when O(state=present).
+      - It cannot change once the VPC exists.
+    type: str
+  availability_zones:
+    description:
+      - Zone names to use, in order. Mutually exclusive with O(az_count).
+      - Zones must end in distinct letters.
+    type: list
+    elements: str
+  az_count:
+    description:
+      - Number of zones to use, the first ones of the region in name order, when O(availability_zones) is not given.
+    type: int
+    default: 2
+  public_subnets:
+    description:
+      - Explicit CIDRs of the public subnets, one per zone in zone order.
+      - When not given they are derived from O(cidr) - each tier owns 8 blocks of 1/32 of the VPC, one per zone
+        letter, so adding a zone or the database tier never moves an existing subnet.
+    type: list
+    elements: str
+  private_subnets:
+    description: Explicit CIDRs of the private subnets, one per zone in zone order (derived when not given).
+    type: list
+    elements: str
+  database_subnets:
+    description: Explicit CIDRs of the database subnets, one per zone in zone order (derived when not given).
+    type: list
+    elements: str
+  database_tier:
+    description: Whether to create an isolated database subnet tier (its route table has no route out).
+    type: bool
+    default: false
+  nat_mode:
+    description:
+      - V(per_az) puts a NAT gateway in every zone and routes each private subnet through its own zone's one.
+      - V(single) puts one NAT gateway in the first zone for all private subnets.
+      - V(none) creates no NAT gateway; private subnets have no route out.
+    type: str
+    choices: [per_az, single, none]
+    default: per_az
+  enable_dns_support:
+    description: Whether the VPC resolves DNS through the Amazon provided server.
+    type: bool
+    default: true
+  enable_dns_hostnames:
+    description: Whether instances get DNS hostnames. Needs O(enable_dns_support).
+    type: bool
+    default: true
+  security_groups:
+    description:
+      - Security groups of the tiers, chained by group reference. C(lb) accepts O(security_groups.lb_ports) from
+        O(security_groups.lb_ingress_cidrs) and may reach C(app) only; C(app) accepts O(security_groups.app_ports) from
+        C(lb) and may reach anywhere; C(db) accepts O(security_groups.db_ports) from C(app) and reaches nothing.
+      - When interface endpoints are enabled an C(endpoints) group accepts HTTPS from C(app).
+      - Rules of these groups are managed exactly; rules added by hand are removed.
+    type: dict
+    default: {}
+    suboptions:
+      enabled:
+        description: Whether to manage the tier security groups.
+        type: bool
+        default: true
+      lb_ports:
+        description: TCP ports the load balancer listens on.
+        type: list
+        elements: int
+        default: [80, 443]
+      lb_ingress_cidrs:
+        description: IPv4 CIDRs allowed to reach the load balancer.
+        type: list
+        elements: str
+        default: [0.0.0.0/0]
+      app_ports:
+        description: TCP ports the containers listen on.
+        type: list
+        elements: int
+        default: [80, 8000, 8080]
+      db_ports:
+        description: TCP ports of the database tier.
+        type: list
+        elements: int
+        default: [5432]
+  vpc_endpoints:
+    description: VPC endpoints that keep AWS traffic off the NAT gateways.
+    type: dict
+    default: {}
+    suboptions:
+      s3:
+        description: Whether to add the S3 gateway endpoint to the private and database route tables.
+        type: bool
+        default: false
+      interface:
+        description:
+          - Service short names of interface endpoints in the private subnets with private DNS, for example
+            V(ecr.api), V(ecr.dkr), V(logs), V(secretsmanager).
+        type: list
+        elements: str
+        default: []
+  flow_logs:
+    description: VPC flow logs to a CloudWatch Logs group.
+    type: dict
+    default: {}
+    suboptions:
+      enabled:
+        description: Whether the VPC has a flow log.
+        type: bool
+        default: false
+      log_group_name:
+        description: Log group name. Defaults to C(/seed/<environment>/<name>/vpc-flow-logs).
+        type: str
+      retention_days:
+        description: Retention of the log group, one of the values CloudWatch Logs accepts.
+        type: int
+        default: 30
+      traffic_type:
+        description: Which traffic to log.
+        type: str
+        choices: [ALL, ACCEPT, REJECT]
+        default: ALL
+      iam_role_arn:
+        description:
+          - Role the flow log service assumes to write to the group. When not given the module creates one, allowed
+            to write to that log group only.
+        type: str
+  wait_timeout:
+    description: How long to wait, in seconds, for NAT gateways and endpoints to become available or to go.
+    type: int
+    default: 900
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - seed.aws_migration.attributes
+notes:
+  - Subnet CIDRs and the VPC CIDR cannot change in place; such a change fails naming the field and changes nothing.
+  - Removing a zone deletes its subnets, route table and NAT gateway; that fails if something still uses them.
+"""
+
+EXAMPLES = r"""
+- name: A production network over three zones with a NAT gateway per zone
+  seed.aws_migration.vpc_network:
+    name: main
+    environment: production
+    cidr: 10.20.0.0/16
+    az_count: 3
+    nat_mode: per_az
+    database_tier: true
+    vpc_endpoints:
+      s3: true
+      interface: [ecr.api, ecr.dkr, logs, secretsmanager]
+    flow_logs:
+      enabled: true
+      retention_days: 90
+    tags:
+      team: platform
+  register: network
+
+- name: A cheap staging network with one NAT gateway
+  seed.aws_migration.vpc_network:
+    name: main
+    environment: staging
+    cidr: 10.30.0.0/16
+    nat_mode: single
+
+- name: Explicit subnets
+  seed.aws_migration.vpc_network:
+    name: legacy
+    environment: production
+    cidr: 172.16.0.0/20
+    availability_zones: [eu-west-1a, eu-west-1b]
+    public_subnets: [172.16.0.0/24, 172.16.1.0/24]
+    private_subnets: [172.16.8.0/23, 172.16.10.0/23]
+
+- name: Tear it down
+  seed.aws_migration.vpc_network:
+    name: main
+    environment: staging
+    state: absent
+"""
+
+RETURN = r"""
+actions:
+  description: The changes made (or, in check mode, that a real run would make), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create vpc 10.20.0.0/16", "create subnet public/eu-west-1a 10.20.0.0/21"]
+network:
+  description: The network as it is after the run (before it, in check mode). Empty when it does not exist.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Name of the network.
+      type: str
+      sample: main
+    environment:
+      description: Environment of the network.
+      type: str
+      sample: production
+    region:
+      description: Region of the network.
+      type: str
+      sample: eu-west-1
+    vpc_id:
+      description: ID of the VPC.
+      type: str
+      sample: vpc-0123456789abcdef0
+    cidr:
+      description: CIDR block of the VPC.
+      type: str
+      sample: 10.20.0.0/16
+    owner_id:
+      description: Account that owns the VPC.
+      type: str
+      sample: "123456789012"
+    availability_zones:
+      description: Zones the network spans.
+      type: list
+      elements: str
+      sample: [eu-west-1a, eu-west-1b]
+    internet_gateway_id:
+      description: ID of the internet gateway.
+      type: str
+      sample: igw-0123456789abcdef0
+    subnets:
+      description: Subnets by tier (C(public), C(private), C(database)), each a list of C(az), C(id), C(cidr).
+      type: dict
+      sample: {"public": [{"az": "eu-west-1a", "id": "subnet-0a", "cidr": "10.20.0.0/21"}], "private": [],
+               "database": []}
+    subnet_ids:
+      description: Subnet IDs by tier, in zone order.
+      type: dict
+      sample: {"public": ["subnet-0a", "subnet-0b"], "private": ["subnet-1a", "subnet-1b"], "database": []}
+    nat_gateways:
+      description: NAT gateways with C(az), C(id), C(state), C(allocation_id) and C(public_ip).
+      type: list
+      elements: dict
+      sample: [{"az": "eu-west-1a", "id": "nat-0a", "state": "available", "allocation_id": "eipalloc-0a",
+                "public_ip": "203.0.113.10"}]
+    route_tables:
+      description: Route table IDs - C(public), C(private) by zone, C(database).
+      type: dict
+      sample: {"public": "rtb-0p", "private": {"eu-west-1a": "rtb-0a"}, "database": null}
+    security_groups:
+      description: Security group IDs by tier (C(lb), C(app), C(db), C(endpoints)).
+      type: dict
+      sample: {"lb": "sg-0l", "app": "sg-0a", "db": "sg-0d"}
+    vpc_endpoints:
+      description: VPC endpoint IDs by service short name.
+      type: dict
+      sample: {"s3": "vpce-0s"}
+    flow_log:
+      description: The flow log (C(id), C(log_group), C(iam_role_arn)), or null.
+      type: dict
+      sample: {"id": "fl-0f", "log_group": "/seed/production/main/vpc-flow-logs",
+               "iam_role_arn": "arn:aws:iam::123456789012:role/seed/seed-production-main-vpc-flow-logs"}
+    tags:
+      description: Tags of the VPC.
+      type: dict
+      sample: {"Name": "production-main", "team": "platform"}
+"""
+
+import hashlib
+
+from ansible_collections.seed.aws_migration.plugins.module_utils import ec2
+from ansible_collections.seed.aws_migration.plugins.module_utils import iam
+from ansible_collections.seed.aws_migration.plugins.module_utils import logs
+from ansible_collections.seed.aws_migration.plugins.module_utils import network_state as ns
+from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
+from ansible_collections.seed.aws_migration.plugins.module_utils.network import ANY_IPV4
+from ansible_collections.seed.aws_migration.plugins.module_utils.network import build_spec
+from ansible_collections.seed.aws_migration.plugins.module_utils.network import desired_view
+from ansible_collections.seed.aws_migration.plugins.module_utils.network import resolve_layout
+from ansible_collections.seed.aws_migration.plugins.module_utils.network import route_table_keys
+from ansible_collections.seed.aws_migration.plugins.module_utils.network import security_group_rules
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import create_once
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import resource_tags
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_delta
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_filters
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_specifications
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tags_of
+from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import fail_wait
+from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_for
+
+FLOW_LOG_POLICY = "flow-log-delivery"
+
+
+def _permission(rule_text, sg_ids):
+    """IpPermissions entry of a view rule (``tcp/443 0.0.0.0/0``, ``all sg:app``)."""
+    ports, peer = rule_text.split(" ", 1)
+    permission = {"IpProtocol": "-1"}
+    if ports != "all":
+        protocol, _, port_range = ports.partition("/")
+        low, _, high = port_range.partition("-")
+        permission = {"IpProtocol": protocol, "FromPort": int(low), "ToPort": int(high or low)}
+    if peer.startswith("sg:") or peer.startswith("sg-"):
+        permission["UserIdGroupPairs"] = [{"GroupId": sg_ids.get(peer, peer)}]
+    elif peer.startswith("pl-"):
+        permission["PrefixListIds"] = [{"PrefixListId": peer}]
+    elif ":" in peer:
+        permission["Ipv6Ranges"] = [{"CidrIpv6": peer}]
+    else:
+        permission["IpRanges"] = [{"CidrIp": peer}]
+    return permission
+
+
+def _partition(region):
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+class NetworkManager:
+    """Converges one network. Every write goes through ``_do``, which records the action and, in check
+    mode, skips the call: a check run and a real run walk the same code and report the same actions."""
+
+    def __init__(self, module):
+        self.module = module
+        self.check_mode = module.check_mode
+        self.spec = build_spec(module.params)  # raises ValidationError before any API call
+        self.ec2 = module.seed_client("ec2")
+        self.region = module.region
+        self.actions = []
+        self.created = set()  # IDs of resources this run created, tagged at creation
+        self.obs = None
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def _do(self, action, call, *args, **kwargs):
+        self.actions.append(action)
+        if self.check_mode:
+            return None
+        return call(*args, **kwargs)
+
+    def _prefix(self):
+        return f"{self.spec.environment}-{self.spec.name}"
+
+    def _tags(self, component, display, az=None):
+        return resource_tags(self.spec.tags, self.obs.identity(component, az), f"{self._prefix()}-{display}")
+
+    def _tagspec(self, resource_type, component, display, az=None):
+        return tag_specifications(resource_type, self._tags(component, display, az))
+
+    def _find(self, describe, component, az=None, scope=None, live=None):
+        """The resource of a component, looked up by identity tags (``scope``: extra filters)."""
+        filters = tag_filters(self.obs.identity(component, az)) + (scope or [])
+        found = [item for item in describe(self.ec2, filters) if live is None or live(item)]
+        return found[0] if found else None
+
+    def _create(self, action, create, describe, component, id_key, az=None, scope=None, live=None):
+        """A tagged create that runs at most once, even when a response is lost (see ``create_once``)."""
+        if scope is None and self.obs.vpc_id and describe not in (ec2.describe_addresses,
+                                                                  ec2.describe_internet_gateways, ec2.describe_vpcs):
+            scope = [{"Name": "vpc-id", "Values": [self.obs.vpc_id]}]
+        resource = self._do(action, create_once, create, lambda: self._find(describe, component, az, scope, live))
+        if resource:
+            self.created.add(resource[id_key])
+        return resource
+
+    # -- entry points ---------------------------------------------------------------------------
+    def present(self):
+        spec = self.spec
+        layout = resolve_layout(spec, ec2.describe_availability_zones(self.ec2))
+        vpcs = ns.discover_vpcs(self.ec2, spec.environment, spec.name)
+        if len(vpcs) > 1:
+            raise SeedAWSError(message=f"Found {len(vpcs)} VPCs tagged as network {spec.environment}/{spec.name} "
+                                       f"({', '.join(v['VpcId'] for v in vpcs)}); delete the extra ones")
+        self.obs = ns.discover(self.ec2, vpcs[0] if vpcs else None, spec.environment, spec.name, self.region,
+                               logs_client=self._logs() if spec.flow_logs or vpcs else None,
+                               log_group_name=spec.flow_logs and spec.flow_logs["log_group"])
+        facts_before = ns.network_facts(self.obs)
+        before = ns.observed_view(self.obs)
+        after = desired_view(spec, layout)
+        if not spec.purge_tags and before:
+            after["tags"] = {**before["tags"], **spec.tags}
+        self._check_immutable(layout)
+
+        self._ensure_vpc()
+        self._ensure_internet_gateway()
+        self._ensure_subnets(layout)
+        new_nats = self._start_nat_gateways(layout)
+        sg_ids = self._ensure_security_groups()
+        self._ensure_flow_logs()
+        self._wait_nat_gateways(new_nats)
+        rt_ids = self._ensure_route_tables(spec, layout)
+        self._ensure_endpoints(layout, rt_ids, sg_ids)
+        self._remove_unwanted(layout)
+        self._ensure_tags()
+        return facts_before, before, after
+
+    def absent(self):
+        spec = self.spec
+        befores, facts_before = [], {}
+        vpcs = ns.discover_vpcs(self.ec2, spec.environment, spec.name)
+        for vpc in vpcs or [None]:
+            self.obs = ns.discover(self.ec2, vpc, spec.environment, spec.name, self.region,
+                                   logs_client=self._logs() if vpc else None,
+                                   log_group_name=self._default_log_group())
+            befores.append(ns.observed_view(self.obs))
+            facts_before = facts_before or ns.network_facts(self.obs)
+            self._teardown()
+        self._delete_flow_log_role()
+        before = befores[0] if len(befores) == 1 else {"vpcs": befores}
+        return facts_before, before, None
+
+    # -- present: one step per resource kind ----------------------------------------------------
+    def _check_immutable(self, layout):
+        obs, spec = self.obs, self.spec
+        if obs.vpc and obs.vpc["CidrBlock"] != spec.cidr:
+            raise ValidationError("cidr", f"the VPC {obs.vpc_id} has {obs.vpc['CidrBlock']}; a VPC CIDR cannot "
+                                          f"change to {spec.cidr} (delete the network first)")
+        for tier in spec.tiers:
+            for az, cidr in layout.subnets[tier].items():
+                subnet = obs.subnets.get((tier, az))
+                if subnet and subnet["CidrBlock"] != cidr:
+                    raise ValidationError(f"{tier}_subnets", f"the {tier} subnet {subnet['SubnetId']} in {az} has "
+                                                             f"{subnet['CidrBlock']}; a subnet CIDR cannot change "
+                                                             f"to {cidr} in place")
+
+    def _ensure_vpc(self):
+        obs, spec = self.obs, self.spec
+        if not obs.vpc:
+            vpc = self._create(f"create vpc {spec.cidr}",
+                               lambda: ec2.create_vpc(self.ec2, spec.cidr,
+                                                      self._tagspec("vpc", ns.VPC, "vpc")),
+                               ec2.describe_vpcs, ns.VPC, "VpcId")
+            obs.vpc = vpc
+            obs.dns = {"enable_dns_support": True, "enable_dns_hostnames": False}  # AWS defaults of a new VPC
+        for attribute, wanted in (("enableDnsSupport", spec.enable_dns_support),
+                                  ("enableDnsHostnames", spec.enable_dns_hostnames)):
+            key = "enable_dns_" + attribute[len("enableDns"):].lower()
+            if obs.dns.get(key) != wanted:
+                self._do(f"set vpc {key}={str(wanted).lower()}", ec2.modify_vpc_attribute, self.ec2, obs.vpc_id,
+                         attribute, wanted)
+                obs.dns[key] = wanted
+
+    def _ensure_internet_gateway(self):
+        obs = self.obs
+        if not obs.igw:
+            igw = self._create("create internet gateway",
+                               lambda: ec2.create_internet_gateway(
+                                   self.ec2, self._tagspec("internet-gateway", ns.IGW, "igw")),
+                               ec2.describe_internet_gateways, ns.IGW, "InternetGatewayId")
+            obs.igws = [igw or {"Attachments": []}]
+        if not ns.igw_attached(obs.igw, obs.vpc_id):
+            self._do("attach internet gateway", ec2.attach_internet_gateway, self.ec2,
+                     obs.igw.get("InternetGatewayId"), obs.vpc_id)
+            obs.igw["Attachments"] = [{"VpcId": obs.vpc_id, "State": "available"}]
+
+    def _ensure_subnets(self, layout):
+        obs = self.obs
+        for tier in self.spec.tiers:
+            for az, cidr in layout.subnets[tier].items():
+                if (tier, az) in obs.subnets:
+                    continue
+                component = ns.subnet_component(tier)
+                subnet = self._create(
+                    f"create subnet {tier}/{az} {cidr}",
+                    lambda c=cidr, a=az, comp=component, t=tier: ec2.create_subnet(
+                        self.ec2, obs.vpc_id, c, a, self._tagspec("subnet", comp, f"{t}-{a}", a)),
+                    ec2.describe_subnets, component, "SubnetId", az)
+                if subnet:
+                    obs.subnets[(tier, az)] = subnet
+
+    def _start_nat_gateways(self, layout):
+        """Create missing NAT gateways (and their Elastic IPs) without waiting: they come up together."""
+        obs, started = self.obs, []
+        for az in layout.nat_azs:
+            if az in obs.nats:
+                continue
+            if az not in obs.eips:
+                eip = self._create(f"allocate elastic ip for nat_gateway:{az}",
+                                   lambda a=az: ec2.allocate_address(
+                                       self.ec2, self._tagspec("elastic-ip", ns.NAT_EIP, f"nat-eip-{a}", a)),
+                                   ec2.describe_addresses, ns.NAT_EIP, "AllocationId", az)
+                if eip:
+                    obs.eips[az] = eip
+            allocation_id = obs.eips.get(az, {}).get("AllocationId")
+            subnet_id = obs.subnets.get(("public", az), {}).get("SubnetId")
+            # The token ties the request to this exact EIP (and past failures), so a repeat is a no-op.
+            token = hashlib.sha256("|".join([self._prefix(), az, str(allocation_id), str(subnet_id)] +
+                                            [n["NatGatewayId"] for n in obs.dead_nats]).encode()).hexdigest()[:40]
+            nat = self._do(f"create nat_gateway:{az}", ec2.create_nat_gateway, self.ec2, subnet_id, allocation_id,
+                           token, self._tagspec("natgateway", ns.NAT, f"nat-{az}", az))
+            if nat:
+                obs.nats[az] = nat
+                started.append(nat["NatGatewayId"])
+                self.created.add(nat["NatGatewayId"])
+        return started
+
+    def _wait_nat_gateways(self, nat_ids):
+        if not nat_ids:
+            return
+        filters = [{"Name": "nat-gateway-id", "Values": nat_ids}]
+
+        def poll():
+            nats = ec2.describe_nat_gateways(self.ec2, filters)
+            for nat in nats:
+                if nat["State"] == "failed":
+                    fail_wait(f"NAT gateway {nat['NatGatewayId']} failed: {nat.get('FailureCode')}: "
+                              f"{nat.get('FailureMessage')}")
+            pending = [f"{n['NatGatewayId']}={n['State']}" for n in nats if n["State"] != "available"]
+            if not pending:
+                for nat in nats:
+                    self.obs.nats[tags_of(nat).get("seed:az")] = nat
+            return not pending, ", ".join(pending)
+
+        wait_for(poll, f"NAT gateways {', '.join(nat_ids)} to become available", self.module.params["wait_timeout"])
+
+    def _ensure_route_tables(self, spec, layout):
+        obs = self.obs
+        subnet_rt = {}  # subnet id -> (association id, route table id)
+        for route_table in obs.route_tables.values():
+            for assoc in route_table.get("Associations", []):
+                if assoc.get("SubnetId"):
+                    subnet_rt[assoc["SubnetId"]] = (assoc["RouteTableAssociationId"], route_table["RouteTableId"])
+        rt_ids = {}
+        for key in route_table_keys(spec, layout):
+            tier, _, az = key.partition(":")
+            route_table = obs.route_tables.get(key)
+            if not route_table:
+                component = ns.route_table_component(key)
+                route_table = self._create(
+                    f"create route table {key}",
+                    lambda comp=component, a=az, k=key: ec2.create_route_table(
+                        self.ec2, obs.vpc_id, self._tagspec("route-table", comp, "rt-" + k.replace(":", "-"),
+                                                            a or None)),
+                    ec2.describe_route_tables, component, "RouteTableId", az or None) or {"RouteTableId": None}
+                obs.route_tables[key] = route_table
+            rt_id = rt_ids[key] = route_table["RouteTableId"]
+            self._converge_routes(key, route_table, self._wanted_routes(tier, az, layout))
+            subnet_azs = [az] if az else layout.azs
+            for subnet_az in subnet_azs:
+                subnet_id = obs.subnets.get((tier, subnet_az), {}).get("SubnetId")
+                current = subnet_rt.get(subnet_id) if subnet_id else None
+                if current and current[1] == rt_id:
+                    continue
+                if current:
+                    self._do(f"move subnet {tier}/{subnet_az} to route table {key}",
+                             ec2.replace_route_table_association, self.ec2, current[0], rt_id)
+                else:
+                    self._do(f"associate subnet {tier}/{subnet_az} with route table {key}",
+                             ec2.associate_route_table, self.ec2, rt_id, subnet_id)
+        return rt_ids
+
+    def _wanted_routes(self, tier, az, layout):
+        if tier == "public":
+            return {ANY_IPV4: ("internet_gateway", self.obs.igw.get("InternetGatewayId"))}
+        nat_az = layout.nat_for(az) if tier == "private" else None
+        if nat_az:
+            return {ANY_IPV4: (f"nat_gateway:{nat_az}", self.obs.nats.get(nat_az, {}).get("NatGatewayId"))}
+        return {}
+
+    def _converge_routes(self, key, route_table, wanted):
+        current = {r["DestinationCidrBlock"]: r for r in route_table.get("Routes", [])
+                   if r.get("DestinationCidrBlock") and r.get("GatewayId") != "local"}
+        rt_id = route_table["RouteTableId"]
+        for destination, (name, target_id) in wanted.items():
+            route = current.get(destination)
+            if not route:
+                self._do(f"create route {key} {destination} -> {name}", ec2.create_route, self.ec2, rt_id,
+                         destination, target_id)
+            elif target_id not in (route.get("GatewayId"), route.get("NatGatewayId")) or \
+                    route.get("State", "active") != "active" or target_id is None:
+                self._do(f"replace route {key} {destination} -> {name}", ec2.replace_route, self.ec2, rt_id,
+                         destination, target_id)
+        for destination in sorted(set(current) - set(wanted)):
+            self._do(f"delete route {key} {destination}", ec2.delete_route, self.ec2, rt_id, destination)
+
+    def _ensure_security_groups(self):
+        obs, wanted = self.obs, security_group_rules(self.spec)
+        sg_ids = {f"sg:{tier}": g["GroupId"] for tier, g in obs.security_groups.items()}
+        current = {tier: ns.rules_view(g, obs) for tier, g in obs.security_groups.items()}
+        for tier in wanted:
+            if tier in obs.security_groups:
+                continue
+            component = ns.sg_component(tier)
+            group = self._create(
+                f"create security group {tier}",
+                lambda t=tier, comp=component: ec2.create_security_group(
+                    self.ec2, obs.vpc_id, f"{self._prefix()}-{t}", f"{self._prefix()} {t} tier (seed.aws_migration)",
+                    self._tagspec("security-group", comp, t)),
+                ec2.describe_security_groups, component, "GroupId") or {"GroupId": None}
+            group_id = group.get("GroupId")
+            obs.security_groups[tier] = group
+            sg_ids[f"sg:{tier}"] = group_id
+            current[tier] = {"ingress": [], "egress": [f"all {ANY_IPV4}"]}  # what AWS gives a new group
+        for tier, rules in wanted.items():
+            group_id = sg_ids[f"sg:{tier}"]
+            for direction in ("ingress", "egress"):
+                have, want = set(current[tier][direction]), set(rules[direction])
+                if want - have:
+                    self._do(f"authorize {direction} on security group {tier}: {', '.join(sorted(want - have))}",
+                             ec2.authorize_rules, self.ec2, group_id, direction,
+                             [_permission(r, sg_ids) for r in sorted(want - have)])
+                if have - want:
+                    self._do(f"revoke {direction} on security group {tier}: {', '.join(sorted(have - want))}",
+                             ec2.revoke_rules, self.ec2, group_id, direction,
+                             [_permission(r, sg_ids) for r in sorted(have - want)])
+        return sg_ids
+
+    # -- flow logs ------------------------------------------------------------------------------
+    def _logs(self):
+        if not hasattr(self, "_logs_client"):
+            self._logs_client = self.module.seed_client("logs")
+        return self._logs_client
+
+    def _iam(self):
+        if not hasattr(self, "_iam_client"):
+            self._iam_client = self.module.seed_client("iam")
+        return self._iam_client
+
+    def _default_log_group(self):
+        given = (self.module.params.get("flow_logs") or {}).get("log_group_name")
+        return given or f"/seed/{self.spec.environment}/{self.spec.name}/vpc-flow-logs"
+
+    def _flow_log_role_name(self):
+        name = f"seed-{self._prefix()}-vpc-flow-logs"
+        if len(name) > 64:
+            name = name[:55] + "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+        return name
+
+    def _ensure_flow_logs(self):
+        obs, wanted = self.obs, self.spec.flow_logs
+        if not wanted:
+            if obs.flow_logs:
+                self._do("delete flow log", ec2.delete_flow_logs, self.ec2, [f["FlowLogId"] for f in obs.flow_logs])
+                obs.flow_logs = []
+            return
+        group = wanted["log_group"]
+        if not obs.log_group or obs.log_group["logGroupName"] != group:
+            self._do(f"create log group {group}", logs.create_log_group, self._logs(), group,
+                     self._tags(ns.FLOW_LOG_GROUP, "vpc-flow-logs"))
+            obs.log_group = {"logGroupName": group}
+        if obs.log_group.get("retentionInDays") != wanted["retention_days"]:
+            self._do(f"set log group {group} retention to {wanted['retention_days']} days",
+                     logs.put_retention_policy, self._logs(), group, wanted["retention_days"])
+            obs.log_group["retentionInDays"] = wanted["retention_days"]
+        role_arn = wanted["iam_role_arn"] or self._ensure_flow_log_role(group)
+        current = obs.flow_logs[0] if obs.flow_logs else None
+        if current and (current.get("LogGroupName"), current.get("TrafficType"),
+                        current.get("DeliverLogsPermissionArn")) == (group, wanted["traffic_type"], role_arn):
+            return
+        if current:
+            self._do("delete flow log (replaced)", ec2.delete_flow_logs, self.ec2, [f["FlowLogId"] for f in obs.flow_logs])
+        flow_log = self._create(
+            f"create flow log {wanted['traffic_type']} -> {group}",
+            lambda: ec2.create_flow_log(self.ec2, obs.vpc_id, group, role_arn, wanted["traffic_type"],
+                                        self._tagspec("vpc-flow-log", ns.FLOW_LOG, "flow-log")),
+            ec2.describe_flow_logs, ns.FLOW_LOG, "FlowLogId", scope=[{"Name": "resource-id", "Values": [obs.vpc_id]}])
+        obs.flow_logs = [flow_log] if flow_log else []
+
+    def _ensure_flow_log_role(self, group):
+        obs, name = self.obs, self._flow_log_role_name()
+        partition, owner = _partition(self.region), (obs.vpc or {}).get("OwnerId")
+        group_arn = f"arn:{partition}:logs:{self.region}:{owner}:log-group:{group}"
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Sid": "WriteFlowLogs", "Effect": "Allow",
+             "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+             "Resource": [group_arn, f"{group_arn}:*"]}]}
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"aws:SourceAccount": owner}}}]}
+        role = iam.get_role(self._iam(), name)
+        if not role:
+            self._do(f"create iam role {name}", iam.create_role, self._iam(), name, "/seed/", trust,
+                     f"VPC flow logs of {self._prefix()} (seed.aws_migration)",
+                     self._tags(ns.FLOW_LOG_ROLE, "vpc-flow-logs"))
+        elif iam.policy_document(role.get("AssumeRolePolicyDocument")) != trust:
+            self._do(f"update trust policy of iam role {name}", iam.update_assume_role_policy, self._iam(), name, trust)
+        if not role or iam.get_role_policy(self._iam(), name, FLOW_LOG_POLICY) != policy:
+            self._do(f"put policy {FLOW_LOG_POLICY} on iam role {name}", iam.put_role_policy, self._iam(), name,
+                     FLOW_LOG_POLICY, policy)
+        return f"arn:{partition}:iam::{owner}:role/seed/{name}"
+
+    def _delete_flow_log_role(self):
+        name = self._flow_log_role_name()
+        role = iam.get_role(self._iam(), name)
+        if not role or not _is_ours(tags_of(role), self.spec):
+            return
+        self._do(f"delete iam role {name}", _delete_role, self._iam(), name)
+
+    # -- VPC endpoints --------------------------------------------------------------------------
+    def _wanted_endpoints(self, layout):
+        spec, wanted = self.spec, {}
+        if spec.vpc_endpoints["s3"]:
+            wanted["s3"] = ("Gateway", [k for k in route_table_keys(spec, layout) if k != "public"])
+        for service in spec.vpc_endpoints["interface"]:
+            wanted[service] = ("Interface", list(layout.azs))
+        return wanted
+
+    def _ensure_endpoints(self, layout, rt_ids, sg_ids):
+        obs = self.obs
+        rt_keys, subnet_keys = obs.rt_key_by_id(), obs.subnet_by_id()
+        for service, (kind, names) in self._wanted_endpoints(layout).items():
+            ids = {n: rt_ids.get(n) if kind == "Gateway" else obs.subnets.get(("private", n), {}).get("SubnetId")
+                   for n in names}
+            endpoint = obs.endpoints.get(service)
+            if not endpoint:
+                params = {"VpcId": obs.vpc_id, "ServiceName": f"com.amazonaws.{self.region}.{service}",
+                          "VpcEndpointType": kind}
+                if kind == "Gateway":
+                    params["RouteTableIds"] = [ids[n] for n in names]
+                else:
+                    params.update(SubnetIds=[ids[n] for n in names], SecurityGroupIds=[sg_ids.get("sg:endpoints")],
+                                  PrivateDnsEnabled=True)
+                component = ns.endpoint_component(service)
+                endpoint = self._create(
+                    f"create vpc endpoint {service} ({kind.lower()})",
+                    lambda p=params, comp=component, s=service: ec2.create_vpc_endpoint(
+                        self.ec2, self._tagspec("vpc-endpoint", comp, s), **p),
+                    ec2.describe_vpc_endpoints, component, "VpcEndpointId",
+                    live=lambda e: e.get("State", "").lower() not in ns.GONE_ENDPOINT_STATES)
+                if endpoint:
+                    obs.endpoints[service] = endpoint
+                continue
+            field, names_of = ("RouteTable", rt_keys) if kind == "Gateway" else ("Subnet", {
+                i: az for i, (tier, az) in subnet_keys.items() if tier == "private"})
+            have = {names_of.get(i, i) for i in endpoint.get(f"{field}Ids", [])}
+            add, remove = sorted(set(names) - have), sorted(have - set(names))
+            if add or remove:
+                by_name = {v: k for k, v in names_of.items()}
+                changes = {}
+                if add:
+                    changes[f"Add{field}Ids"] = [ids.get(n) for n in add]
+                if remove:
+                    changes[f"Remove{field}Ids"] = [by_name.get(n, n) for n in remove]
+                self._do(f"update vpc endpoint {service}: add {add or 'nothing'}, remove {remove or 'nothing'}",
+                         ec2.modify_vpc_endpoint, self.ec2, endpoint["VpcEndpointId"], **changes)
+
+    def _delete_endpoints(self, services):
+        ids = [self.obs.endpoints[s]["VpcEndpointId"] for s in services]
+        if not ids:
+            return
+        self._do(f"delete vpc endpoints {', '.join(sorted(services))}", ec2.delete_vpc_endpoints, self.ec2, ids)
+        for service in services:
+            del self.obs.endpoints[service]
+        if self.check_mode:
+            return
+        def poll():
+            left = [f"{e['VpcEndpointId']}={e.get('State')}" for e in ec2.describe_vpc_endpoints(self.ec2, ids=ids)
+                    if e.get("State", "").lower() not in ("deleted", "rejected", "failed", "expired")]
+            return not left, ", ".join(left)
+
+        wait_for(poll, f"VPC endpoints {', '.join(ids)} to be deleted", self.module.params["wait_timeout"])
+
+    # -- removal of what is no longer wanted ----------------------------------------------------
+    def _delete_nat_gateways(self, azs):
+        obs = self.obs
+        nats = [obs.nats.pop(az) for az in azs] + obs.dead_nats
+        obs.dead_nats = []
+        for nat in nats:
+            self._do(f"delete nat_gateway:{tags_of(nat).get('seed:az')} {nat['NatGatewayId']}",
+                     ec2.delete_nat_gateway, self.ec2, nat["NatGatewayId"])
+        if not nats or self.check_mode:
+            return
+        ids = [n["NatGatewayId"] for n in nats]
+        filters = [{"Name": "nat-gateway-id", "Values": ids}]
+
+        def poll():
+            left = [f"{n['NatGatewayId']}={n['State']}" for n in ec2.describe_nat_gateways(self.ec2, filters)
+                    if n["State"] not in ("deleted", "failed")]
+            return not left, ", ".join(left)
+
+        wait_for(poll, f"NAT gateways {', '.join(ids)} to be deleted", self.module.params["wait_timeout"])
+
+    def _release_eips(self, azs):
+        obs = self.obs
+        addresses = [obs.eips.pop(az) for az in azs] + obs.stray_eips
+        obs.stray_eips = []
+        for address in addresses:
+            self._do(f"release elastic ip {address.get('PublicIp')} (nat_gateway:{tags_of(address).get('seed:az')})",
+                     ec2.release_address, self.ec2, address["AllocationId"])
+
+    def _delete_route_tables(self, keys):
+        for key in keys:
+            route_table = self.obs.route_tables.pop(key)
+            for assoc in route_table.get("Associations", []):
+                if not assoc.get("Main") and assoc.get("RouteTableAssociationId"):
+                    self._do(f"disassociate route table {key} from {assoc.get('SubnetId')}",
+                             ec2.disassociate_route_table, self.ec2, assoc["RouteTableAssociationId"])
+            self._do(f"delete route table {key}", ec2.delete_route_table, self.ec2, route_table["RouteTableId"])
+
+    def _delete_subnets(self, keys):
+        for tier, az in keys:
+            subnet = self.obs.subnets.pop((tier, az))
+            self._do(f"delete subnet {tier}/{az} {subnet['CidrBlock']}", ec2.delete_subnet, self.ec2,
+                     subnet["SubnetId"])
+
+    def _delete_security_groups(self, tiers):
+        obs = self.obs
+        sg_ids = {f"sg:{t}": g["GroupId"] for t, g in obs.security_groups.items()}
+        views = {tier: ns.rules_view(obs.security_groups[tier], obs) for tier in tiers}
+        groups = {tier: obs.security_groups.pop(tier) for tier in tiers}
+        # Groups that reference each other cannot go before the references do.
+        for tier, group in groups.items():
+            rules = views[tier]
+            for direction in ("ingress", "egress"):
+                referencing = [r for r in rules[direction] if " sg" in r]
+                if referencing:
+                    self._do(f"revoke {direction} on security group {tier}: {', '.join(referencing)}",
+                             ec2.revoke_rules, self.ec2, group["GroupId"], direction,
+                             [_permission(r, sg_ids) for r in referencing])
+        for tier, group in groups.items():
+            self._do(f"delete security group {tier}", ec2.delete_security_group, self.ec2, group["GroupId"])
+
+    def _remove_unwanted(self, layout):
+        obs, spec = self.obs, self.spec
+        wanted_endpoints = self._wanted_endpoints(layout)
+        self._delete_endpoints([s for s in obs.endpoints if s not in wanted_endpoints])
+        self._delete_nat_gateways([az for az in obs.nats if az not in layout.nat_azs])
+        self._release_eips([az for az in obs.eips if az not in layout.nat_azs])
+        self._delete_route_tables([k for k in obs.route_tables if k not in route_table_keys(spec, layout)])
+        self._delete_subnets([key for key in obs.subnets if key[0] not in spec.tiers or key[1] not in layout.azs])
+        wanted_groups = security_group_rules(spec)
+        self._delete_security_groups([t for t in obs.security_groups if t not in wanted_groups])
+
+    # -- tags -----------------------------------------------------------------------------------
+    def _tagged_resources(self):
+        """(resource id, component, display name, az, current tags) of everything the network owns."""
+        obs = self.obs
+        items = [(obs.vpc, "VpcId", ns.VPC, "vpc", None)]
+        items += [(igw, "InternetGatewayId", ns.IGW, "igw", None) for igw in obs.igws]
+        items += [(s, "SubnetId", ns.subnet_component(t), f"{t}-{az}", az) for (t, az), s in obs.subnets.items()]
+        items += [(a, "AllocationId", ns.NAT_EIP, f"nat-eip-{az}", az) for az, a in obs.eips.items()]
+        items += [(n, "NatGatewayId", ns.NAT, f"nat-{az}", az) for az, n in obs.nats.items()]
+        items += [(r, "RouteTableId", ns.route_table_component(k), "rt-" + k.replace(":", "-"),
+                   k.partition(":")[2] or None) for k, r in obs.route_tables.items()]
+        items += [(g, "GroupId", ns.sg_component(t), t, None) for t, g in obs.security_groups.items()]
+        items += [(e, "VpcEndpointId", ns.endpoint_component(s), s, None) for s, e in obs.endpoints.items()]
+        items += [(f, "FlowLogId", ns.FLOW_LOG, "flow-log", None) for f in obs.flow_logs]
+        return [(item[key], component, display, az, tags_of(item))
+                for item, key, component, display, az in items if item and item.get(key)]
+
+    def _ensure_tags(self):
+        batches = {}
+        for resource_id, component, display, az, current in self._tagged_resources():
+            if resource_id in self.created:
+                continue  # tagged at creation
+            to_set, to_unset = tag_delta(current, self._tags(component, display, az), self.spec.purge_tags)
+            if to_set or to_unset:
+                key = (tuple(sorted(to_set.items())), tuple(sorted(to_unset)))
+                batches.setdefault(key, []).append((resource_id, f"{component}{'/' + az if az else ''}"))
+        for (to_set, to_unset), resources in sorted(batches.items()):
+            names = ", ".join(sorted(name for _id, name in resources))
+            ids = [resource_id for resource_id, _name in resources]
+            if to_set:
+                self._do(f"set tags {', '.join(k for k, _v in to_set)} on {names}", ec2.create_tags, self.ec2, ids,
+                         dict(to_set))
+            if to_unset:
+                self._do(f"remove tags {', '.join(to_unset)} from {names}", ec2.delete_tags, self.ec2, ids,
+                         list(to_unset))
+
+    # -- absent ---------------------------------------------------------------------------------
+    def _teardown(self):
+        obs = self.obs
+        if obs.flow_logs:
+            self._do("delete flow log", ec2.delete_flow_logs, self.ec2, [f["FlowLogId"] for f in obs.flow_logs])
+        self._delete_endpoints(list(obs.endpoints))
+        self._delete_nat_gateways(list(obs.nats))
+        self._release_eips(list(obs.eips))
+        self._delete_security_groups(list(obs.security_groups))
+        self._delete_route_tables(list(obs.route_tables))
+        self._delete_subnets(list(obs.subnets))
+        for igw in obs.igws:
+            for attachment in igw.get("Attachments", []):
+                self._do(f"detach internet gateway {igw['InternetGatewayId']}", ec2.detach_internet_gateway,
+                         self.ec2, igw["InternetGatewayId"], attachment["VpcId"])
+            self._do(f"delete internet gateway {igw['InternetGatewayId']}", ec2.delete_internet_gateway, self.ec2,
+                     igw["InternetGatewayId"])
+        if obs.vpc:
+            self._do(f"delete vpc {obs.vpc_id} {obs.vpc['CidrBlock']}", ec2.delete_vpc, self.ec2, obs.vpc_id)
+        if obs.log_group and _is_ours(logs.list_log_group_tags(self._logs(), obs.log_group["logGroupName"]),
+                                      self.spec):
+            self._do(f"delete log group {obs.log_group['logGroupName']}", logs.delete_log_group, self._logs(),
+                     obs.log_group["logGroupName"])
+
+
+def _is_ours(tags, spec):
+    return tags.get("seed:environment") == spec.environment and tags.get("seed:name") == spec.name
+
+
+def _delete_role(client, name):
+    iam.delete_role_policy(client, name, FLOW_LOG_POLICY)
+    iam.delete_role(client, name)
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        environment=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        cidr=dict(type="str"),
+        availability_zones=dict(type="list", elements="str"),
+        az_count=dict(type="int", default=2),
+        public_subnets=dict(type="list", elements="str"),
+        private_subnets=dict(type="list", elements="str"),
+        database_subnets=dict(type="list", elements="str"),
+        database_tier=dict(type="bool", default=False),
+        nat_mode=dict(type="str", default="per_az", choices=["per_az", "single", "none"]),
+        enable_dns_support=dict(type="bool", default=True),
+        enable_dns_hostnames=dict(type="bool", default=True),
+        security_groups=dict(type="dict", default={}, options=dict(
+            enabled=dict(type="bool", default=True),
+            lb_ports=dict(type="list", elements="int", default=[80, 443]),
+            lb_ingress_cidrs=dict(type="list", elements="str", default=["0.0.0.0/0"]),
+            app_ports=dict(type="list", elements="int", default=[80, 8000, 8080]),
+            db_ports=dict(type="list", elements="int", default=[5432]),
+        )),
+        vpc_endpoints=dict(type="dict", default={}, options=dict(
+            s3=dict(type="bool", default=False),
+            interface=dict(type="list", elements="str", default=[]),
+        )),
+        flow_logs=dict(type="dict", default={}, options=dict(
+            enabled=dict(type="bool", default=False),
+            log_group_name=dict(type="str"),
+            retention_days=dict(type="int", default=30),
+            traffic_type=dict(type="str", default="ALL", choices=["ALL", "ACCEPT", "REJECT"]),
+            iam_role_arn=dict(type="str"),
+        )),
+        wait_timeout=dict(type="int", default=900),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+    module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_if=[("state", "present", ["cidr"])])
+    try:
+        manager = NetworkManager(module)
+        run = manager.present if module.params["state"] == "present" else manager.absent
+        facts_before, before, after = run()
+    except SeedAWSError as e:
+        module.fail_json_aws_error(e)
+    if module.check_mode:
+        facts = facts_before  # nothing changed
+    elif module.params["state"] == "present":
+        facts = ns.network_facts(manager.obs)  # kept up to date while converging
+    else:
+        facts = {}
+    result = {"changed": bool(manager.actions), "actions": manager.actions, "network": facts}
+    if module._diff:
+        result["diff"] = build_diff(before, after)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
