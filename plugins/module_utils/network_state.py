@@ -55,8 +55,11 @@ def endpoint_component(service):
     return f"vpc-endpoint-{service}"
 
 
-def vpc_filters(environment, name=None):
-    tags = {TAG_ENVIRONMENT: environment, TAG_COMPONENT: VPC}
+def vpc_filters(environment=None, name=None):
+    """Filters for the VPCs of seed networks (all of them, of an environment, or one)."""
+    tags = {TAG_COMPONENT: VPC}
+    if environment:
+        tags[TAG_ENVIRONMENT] = environment
     if name:
         tags[TAG_NAME] = name
     return tag_filters(tags)
@@ -120,7 +123,7 @@ class Observed:
         return {s["SubnetId"]: key for key, s in self.subnets.items()}
 
 
-def discover_vpcs(client, environment, name=None):
+def discover_vpcs(client, environment=None, name=None):
     return [vpc for vpc in ec2.describe_vpcs(client, vpc_filters(environment, name))
             if vpc.get("State") != "deleted"]
 
