@@ -35,7 +35,7 @@ def redact(view, secret_paths, placeholder="VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
         return view
     out = dict(view)
     for path in secret_paths:
-        head, _, rest = path.partition(".")
+        head, _sep, rest = path.partition(".")
         if head not in out:
             continue
         out[head] = redact(out[head], [rest]) if rest and isinstance(out[head], dict) else placeholder

@@ -12,6 +12,7 @@ Each carries an error handler (raising SeedAWSError with what was being done) an
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import paginate_all
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler as H
+from ansible_collections.seed.aws_migration.plugins.module_utils.retries import already_done
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry_throttling
 
@@ -78,7 +79,7 @@ def describe_security_groups(client, filters):
 @retry
 def describe_security_group_rules(client, group_ids):
     return paginate_all(client, "describe_security_group_rules", "SecurityGroupRules",
-                Filters=[{"Name": "group-id", "Values": list(group_ids)}])
+                        Filters=[{"Name": "group-id", "Values": list(group_ids)}])
 
 
 @H.list_error_handler("describe VPC endpoints", [])
@@ -136,6 +137,7 @@ def create_internet_gateway(client, tag_specifications):
 
 
 @H.common_error_handler("attach internet gateway")
+@already_done("Resource.AlreadyAssociated")
 @retry
 def attach_internet_gateway(client, igw_id, vpc_id):
     client.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
@@ -210,6 +212,7 @@ def _target(target_id):
 
 
 @H.common_error_handler("create route")
+@already_done("RouteAlreadyExists")
 @retry
 def create_route(client, rtb_id, destination, target_id):
     client.create_route(RouteTableId=rtb_id, DestinationCidrBlock=destination, **_target(target_id))
@@ -229,6 +232,7 @@ def delete_route(client, rtb_id, destination):
 
 
 @H.common_error_handler("associate route table")
+@already_done("Resource.AlreadyAssociated")
 @retry
 def associate_route_table(client, rtb_id, subnet_id):
     client.associate_route_table(RouteTableId=rtb_id, SubnetId=subnet_id)
@@ -264,6 +268,7 @@ def create_security_group(client, vpc_id, name, description, tag_specifications)
 
 
 @H.common_error_handler("authorize security group rules")
+@already_done("InvalidPermission.Duplicate")
 @retry
 def authorize_rules(client, group_id, direction, permissions):
     call = client.authorize_security_group_ingress if direction == "ingress" else \
@@ -299,10 +304,15 @@ def modify_vpc_endpoint(client, endpoint_id, **changes):
     client.modify_vpc_endpoint(VpcEndpointId=endpoint_id, **changes)
 
 
-@H.deletion_error_handler("delete VPC endpoints")
+@H.common_error_handler("delete VPC endpoints")
 @retry
 def delete_vpc_endpoints(client, endpoint_ids):
-    client.delete_vpc_endpoints(VpcEndpointIds=list(endpoint_ids))
+    result = client.delete_vpc_endpoints(VpcEndpointIds=list(endpoint_ids))
+    failed = [u for u in result.get("Unsuccessful", [])
+              if u.get("Error", {}).get("Code") != "InvalidVpcEndpointId.NotFound"]
+    if failed:
+        raise SeedAWSError(message="Failed to delete VPC endpoints: " + "; ".join(
+            f"{u.get('ResourceId')}: {u['Error'].get('Code')}: {u['Error'].get('Message')}" for u in failed))
     return True
 
 

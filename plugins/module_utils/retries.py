@@ -3,6 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The two retry decorators every API wrapper uses (built on amazon.aws's AWSRetry)."""
 
+import functools
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 THROTTLING_CODES = frozenset(
@@ -38,3 +41,23 @@ def is_transient(error):
     exc = getattr(error, "exception", None) or error
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code")) in TRANSIENT_CODES
+
+
+def already_done(*codes):
+    """Treat these error codes as success.
+
+    For writes the planner makes only when the describe showed them missing: when such a write
+    answers "already exists", an earlier attempt whose response was lost did the work.
+    """
+
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except is_boto3_error_code(list(codes)):
+                return None
+
+        return wrapper
+
+    return decorator

@@ -20,7 +20,7 @@ description:
   - O(state=absent) tears the network down in dependency order, waits for NAT gateways and interface endpoints to
     go, releases the Elastic IPs it allocated, and removes the flow-log group and role it created.
 author:
-  - Seed platform team
+  - Seed platform team (@seed-platform)
 options:
   name:
     description:
@@ -338,8 +338,8 @@ def _permission(rule_text, sg_ids):
     ports, peer = rule_text.split(" ", 1)
     permission = {"IpProtocol": "-1"}
     if ports != "all":
-        protocol, _, port_range = ports.partition("/")
-        low, _, high = port_range.partition("-")
+        protocol, _sep, port_range = ports.partition("/")
+        low, _sep, high = port_range.partition("-")
         permission = {"IpProtocol": protocol, "FromPort": int(low), "ToPort": int(high or low)}
     if peer.startswith("sg:") or peer.startswith("sg-"):
         permission["UserIdGroupPairs"] = [{"GroupId": sg_ids.get(peer, peer)}]
@@ -563,7 +563,7 @@ class NetworkManager:
                     subnet_rt[assoc["SubnetId"]] = (assoc["RouteTableAssociationId"], route_table["RouteTableId"])
         rt_ids = {}
         for key in route_table_keys(spec, layout):
-            tier, _, az = key.partition(":")
+            tier, _sep, az = key.partition(":")
             route_table = obs.route_tables.get(key)
             if not route_table:
                 component = ns.route_table_component(key)
@@ -725,7 +725,9 @@ class NetworkManager:
         role = iam.get_role(self._iam(), name)
         if not role or not _is_ours(tags_of(role), self.spec):
             return
-        self._do(f"delete iam role {name}", _delete_role, self._iam(), name)
+        self._do(f"delete policy {FLOW_LOG_POLICY} from iam role {name}", iam.delete_role_policy, self._iam(), name,
+                 FLOW_LOG_POLICY)
+        self._do(f"delete iam role {name}", iam.delete_role, self._iam(), name)
 
     # -- VPC endpoints --------------------------------------------------------------------------
     def _wanted_endpoints(self, layout):
@@ -779,11 +781,23 @@ class NetworkManager:
         ids = [self.obs.endpoints[s]["VpcEndpointId"] for s in services]
         if not ids:
             return
+        rt_keys = self.obs.rt_key_by_id()
+        for service in services:
+            endpoint = self.obs.endpoints[service]
+            if endpoint.get("RouteTableIds"):
+                # Route tables leave a gateway endpoint first, so that a failed delete never leaves it
+                # half-routed. (Also what moto needs: it adds no routes for route tables added by
+                # ModifyVpcEndpoint, then fails to delete the endpoint over them.)
+                names = sorted(rt_keys.get(i, i) for i in endpoint["RouteTableIds"])
+                self._do(f"detach route tables {', '.join(names)} from vpc endpoint {service}",
+                         ec2.modify_vpc_endpoint, self.ec2, endpoint["VpcEndpointId"],
+                         RemoveRouteTableIds=endpoint["RouteTableIds"])
         self._do(f"delete vpc endpoints {', '.join(sorted(services))}", ec2.delete_vpc_endpoints, self.ec2, ids)
         for service in services:
             del self.obs.endpoints[service]
         if self.check_mode:
             return
+
         def poll():
             left = [f"{e['VpcEndpointId']}={e.get('State')}" for e in ec2.describe_vpc_endpoints(self.ec2, ids=ids)
                     if e.get("State", "").lower() not in ("deleted", "rejected", "failed", "expired")]
@@ -925,11 +939,6 @@ class NetworkManager:
 
 def _is_ours(tags, spec):
     return tags.get("seed:environment") == spec.environment and tags.get("seed:name") == spec.name
-
-
-def _delete_role(client, name):
-    iam.delete_role_policy(client, name, FLOW_LOG_POLICY)
-    iam.delete_role(client, name)
 
 
 def main():

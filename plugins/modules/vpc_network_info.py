@@ -12,7 +12,7 @@ description:
     by tier and availability zone, and their managed view (the same shape as the C(--diff) of
     M(seed.aws_migration.vpc_network)), which a drift check can compare with the desired one.
 author:
-  - Seed platform team
+  - Seed platform team (@seed-platform)
 options:
   name:
     description: Name of the network. All networks of the environment when not given.

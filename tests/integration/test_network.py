@@ -1,0 +1,235 @@
+"""The network layer against the local AWS over HTTP, with requests counted at the server.
+
+The rhythm of every step: check mode (prediction, zero writes), apply (the same actions, one write
+request per action), re-apply (changed=false, zero writes), then a direct inventory of what exists.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from support.ansible import Ansible
+from support.aws import expected_network
+from support.aws import seed_inventory
+
+
+@pytest.fixture
+def ansible_factory(tmp_path):
+    return lambda endpoint_url: Ansible(endpoint_url, tmp_path / "ansible")
+
+
+@pytest.fixture
+def ansible(local_aws, ansible_factory):
+    return ansible_factory(local_aws.endpoint_url)
+
+FULL = dict(name="itest", environment="it", cidr="10.40.0.0/16", az_count=2, nat_mode="per_az",
+            database_tier=True, vpc_endpoints={"s3": True, "interface": ["ecr.api", "logs"]},
+            flow_logs={"enabled": True, "retention_days": 14}, tags={"team": "platform"})
+
+
+def converge(ansible, aws, args):
+    """check -> apply -> re-apply; returns the applied result. Asserts the contract at each step."""
+    aws.reset_counts()
+    check = ansible.module("vpc_network", args, check=True, diff=True)
+    assert not check.get("failed"), check.get("msg")
+    assert aws.requests()["writes"] == 0, "check mode must not write"
+
+    aws.reset_counts()
+    applied = ansible.module("vpc_network", args, diff=True)
+    assert not applied.get("failed"), applied.get("msg")
+    assert applied["actions"] == check["actions"], "check mode must predict the real run exactly"
+    assert applied["changed"] == bool(applied["actions"])
+    writes = aws.requests()["writes"]
+    assert writes == len(applied["actions"]), f"{writes} write requests for {len(applied['actions'])} actions"
+    assert check["diff"]["after"] == applied["diff"]["after"]
+
+    aws.reset_counts()
+    again = ansible.module("vpc_network", args, diff=True)
+    assert again["changed"] is False and again["actions"] == []
+    assert aws.requests()["writes"] == 0, aws.requests()["writes_by_action"]
+    assert again["diff"]["before"] == again["diff"]["after"] == applied["diff"]["after"]
+    return applied
+
+
+def test_full_lifecycle(clean_aws, ansible):
+    applied = converge(ansible, clean_aws, FULL)
+    assert seed_inventory(clean_aws.endpoint_url) == expected_network(azs=2, nat=2, tiers=3, endpoints=3,
+                                                                      interface=True, flow_logs=True)
+    net = applied["network"]
+    assert net["availability_zones"] == ["us-east-1a", "us-east-1b"]
+    assert [s["cidr"] for s in net["subnets"]["private"]] == ["10.40.64.0/21", "10.40.72.0/21"]
+    assert len(net["subnet_ids"]["database"]) == 2
+    assert sorted(net["route_tables"]["private"]) == ["us-east-1a", "us-east-1b"]
+    assert set(net["security_groups"]) == {"lb", "app", "db", "endpoints"}
+    assert net["flow_log"]["log_group"] == "/seed/it/itest/vpc-flow-logs"
+    assert net["tags"]["team"] == "platform"
+
+    # The info module reads back the same IDs and a managed view equal to what was promised.
+    info = ansible.module("vpc_network_info", {"environment": "it", "name": "itest"})
+    assert len(info["networks"]) == 1
+    found = info["networks"][0]
+    assert found.pop("managed") == applied["diff"]["after"]
+    assert found == net
+
+    # Update: a third zone.
+    converge(ansible, clean_aws, dict(FULL, az_count=3))
+    assert seed_inventory(clean_aws.endpoint_url) == expected_network(azs=3, nat=3, tiers=3, endpoints=3,
+                                                                      interface=True, flow_logs=True)
+    # per_az -> single: routes move first, then two NAT gateways go and their EIPs are released.
+    single = converge(ansible, clean_aws, dict(FULL, az_count=3, nat_mode="single"))
+    assert seed_inventory(clean_aws.endpoint_url)["nat_gateway"] == 1
+    assert seed_inventory(clean_aws.endpoint_url)["elastic_ip"] == 1
+    routes = single["diff"]["after"]["route_tables"]
+    assert {routes[f"private:us-east-1{z}"]["routes"]["0.0.0.0/0"] for z in "abc"} == {"nat_gateway:us-east-1a"}
+    assert [a for a in single["actions"] if a.startswith("replace route")] == [
+        "replace route private:us-east-1b 0.0.0.0/0 -> nat_gateway:us-east-1a",
+        "replace route private:us-east-1c 0.0.0.0/0 -> nat_gateway:us-east-1a"]
+    first_delete = min(i for i, a in enumerate(single["actions"]) if a.startswith("delete nat_gateway"))
+    last_replace = max(i for i, a in enumerate(single["actions"]) if a.startswith("replace route"))
+    assert last_replace < first_delete, "routes must leave a NAT gateway before it is deleted"
+    # ... and back.
+    converge(ansible, clean_aws, dict(FULL, az_count=3, nat_mode="per_az"))
+    assert seed_inventory(clean_aws.endpoint_url)["nat_gateway"] == 3
+    # Tags change in place, on every resource.
+    retagged = converge(ansible, clean_aws, dict(FULL, az_count=3, tags={"team": "data"}))
+    assert any(a.startswith("set tags team on ") for a in retagged["actions"])
+
+    # Teardown leaves nothing, in dependency order, and a second teardown is a no-op.
+    gone = converge(ansible, clean_aws, {"name": "itest", "environment": "it", "state": "absent"})
+    assert gone["network"] == {}
+    assert seed_inventory(clean_aws.endpoint_url) == {}
+    def first(prefix):
+        return min(i for i, action in enumerate(gone["actions"]) if action.startswith(prefix))
+
+    assert first("delete vpc endpoints") < first("delete nat_gateway") < first("release elastic ip") \
+        < first("delete security group") < first("delete subnet") < first("delete internet gateway") \
+        < first("delete vpc vpc-")
+
+
+def test_minimal_network_without_nat(clean_aws, ansible):
+    args = dict(name="bare", environment="it", cidr="10.50.0.0/20", nat_mode="none",
+                security_groups={"enabled": False})
+    applied = converge(ansible, clean_aws, args)
+    assert seed_inventory(clean_aws.endpoint_url) == {"vpc": 1, "internet_gateway": 1, "subnet": 4,
+                                                      "route_table": 3}
+    assert applied["diff"]["after"]["route_tables"]["private:us-east-1a"]["routes"] == {}
+    converge(ansible, clean_aws, dict(args, state="absent"))
+    assert seed_inventory(clean_aws.endpoint_url) == {}
+
+
+def test_two_networks_do_not_touch_each_other(clean_aws, ansible):
+    one = dict(name="one", environment="it", cidr="10.60.0.0/16", nat_mode="single")
+    two = dict(name="two", environment="it", cidr="10.61.0.0/16", nat_mode="single")
+    converge(ansible, clean_aws, one)
+    converge(ansible, clean_aws, two)
+    converge(ansible, clean_aws, dict(one, state="absent"))
+    assert seed_inventory(clean_aws.endpoint_url) == expected_network(azs=2, nat=1)
+    info = ansible.module("vpc_network_info", {"environment": "it"})
+    assert [n["name"] for n in info["networks"]] == ["two"]
+
+
+@pytest.mark.parametrize("args, field", [
+    (dict(public_subnets=["10.70.0.0/24", "10.70.0.128/25"]), "public_subnets[1]"),
+    (dict(private_subnets=["10.71.0.0/24", "10.71.1.0/24"]), "private_subnets[0]"),
+    (dict(cidr="10.70.0.0/12"), "cidr"),
+    (dict(cidr="10.70.0.0/29"), "cidr"),
+    (dict(cidr="10.70.0.0/25"), "cidr"),
+    (dict(nat_mode="twice"), "nat_mode"),
+    (dict(availability_zones=["us-east-1a", "us-east-1a"]), "availability_zones"),
+])
+def test_bad_input_fails_before_any_request(clean_aws, ansible, args, field):
+    clean_aws.reset_counts()
+    result = ansible.module("vpc_network", dict(dict(name="bad", environment="it", cidr="10.70.0.0/16"), **args))
+    assert result.get("failed"), result
+    assert field in result["msg"], result["msg"]
+    assert clean_aws.requests()["total"] == 0, clean_aws.requests()["by_action"]
+
+
+@pytest.mark.parametrize("args, field", [
+    (dict(az_count=7), "az_count"),  # us-east-1 has six zones
+    (dict(availability_zones=["us-east-1a", "us-east-1h"]), "availability_zones[1]"),
+])
+def test_zone_checks_read_the_region_and_write_nothing(clean_aws, ansible, args, field):
+    clean_aws.reset_counts()
+    result = ansible.module("vpc_network", dict(dict(name="bad", environment="it", cidr="10.70.0.0/16"), **args))
+    assert result.get("failed") and field in result["msg"], result.get("msg")
+    counts = clean_aws.requests()
+    assert counts["writes"] == 0 and set(counts["by_action"]) == {"ec2:DescribeAvailabilityZones"}
+
+
+def test_changing_a_cidr_in_place_is_refused(clean_aws, ansible):
+    args = dict(name="fixed", environment="it", cidr="10.80.0.0/16", nat_mode="none")
+    converge(ansible, clean_aws, args)
+    clean_aws.reset_counts()
+    result = ansible.module("vpc_network", dict(args, cidr="10.81.0.0/16"))
+    assert result.get("failed") and result["msg"].startswith("cidr:")
+    result = ansible.module("vpc_network", dict(args, public_subnets=["10.80.100.0/24", "10.80.101.0/24"]))
+    assert result.get("failed") and result["msg"].startswith("public_subnets:")
+    assert clean_aws.requests()["writes"] == 0
+
+
+def test_duplicate_network_names_in_one_play_fail_before_any_request(clean_aws, ansible):
+    clean_aws.reset_counts()
+    result = ansible.playbook("playbooks/network.yml", extra_vars={"network_networks": [
+        {"name": "dup", "cidr": "10.90.0.0/16"}, {"name": "dup", "cidr": "10.91.0.0/16"}]})
+    assert result.failed
+    failed = [t for t in result.task_results() if t.get("failed")]
+    assert "network_networks" in failed[0]["msg"] and "dup" in failed[0]["msg"]
+    assert clean_aws.requests()["total"] == 0
+
+
+def test_run_killed_halfway_then_rerun_makes_no_duplicates(clean_aws, ansible):
+    """SIGKILL ansible and its module in the middle of a cold run, then converge again."""
+    args = dict(FULL, name="killed", az_count=3)
+    clean_aws.reset_counts()
+    proc = ansible.start([{"name": "Converge", "seed.aws_migration.vpc_network": args}])
+    deadline = time.monotonic() + 60
+    while clean_aws.requests()["writes"] < 14:  # past the subnets, into the EIPs and NAT gateways
+        assert proc.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    ansible.kill(proc)
+    partial = seed_inventory(clean_aws.endpoint_url)
+    assert partial["vpc"] == 1 and partial.get("route_table", 0) < 5, partial  # really halfway
+
+    converge(ansible, clean_aws, args)
+    assert seed_inventory(clean_aws.endpoint_url) == expected_network(azs=3, nat=3, tiers=3, endpoints=3,
+                                                                      interface=True, flow_logs=True)
+    converge(ansible, clean_aws, dict(args, state="absent"))
+    assert seed_inventory(clean_aws.endpoint_url) == {}
+
+
+def test_converges_through_throttling_and_server_errors(clean_aws, fault_proxy, ansible_factory):
+    """20 % of requests answered with throttling or 5xx by a proxy: same network, no duplicates."""
+    flaky = ansible_factory(fault_proxy.endpoint_url)
+    args = dict(FULL, name="flaky", az_count=3)
+    applied = flaky.module("vpc_network", args)
+    assert not applied.get("failed"), applied.get("msg")
+    assert fault_proxy.stats()["injected"] >= 5, fault_proxy.stats()
+    assert seed_inventory(clean_aws.endpoint_url) == expected_network(azs=3, nat=3, tiers=3, endpoints=3,
+                                                                      interface=True, flow_logs=True)
+    again = flaky.module("vpc_network", args)
+    assert again["changed"] is False, again["actions"]
+    gone = flaky.module("vpc_network", dict(name="flaky", environment="it", state="absent"))
+    assert not gone.get("failed"), gone.get("msg")
+    assert seed_inventory(clean_aws.endpoint_url) == {}
+
+
+def test_lost_responses_to_creates_make_no_duplicates(clean_aws, fault_proxy, ansible_factory):
+    """10 % of requests are carried out but answered with a 500 (the response is lost), plus 10 %
+    plain faults: creates without an idempotency token must still happen exactly once."""
+    fault_proxy.set_rate(0.1, lost_rate=0.1)
+    flaky = ansible_factory(fault_proxy.endpoint_url)
+    args = dict(FULL, name="lossy", az_count=3)
+    applied = flaky.module("vpc_network", args)
+    assert not applied.get("failed"), applied.get("msg")
+    assert fault_proxy.stats()["injected_by_code"].get("lost-response", 0) >= 5, fault_proxy.stats()
+    assert seed_inventory(clean_aws.endpoint_url) == expected_network(azs=3, nat=3, tiers=3, endpoints=3,
+                                                                      interface=True, flow_logs=True)
+    fault_proxy.set_rate(0.0, lost_rate=0.0)
+    again = flaky.module("vpc_network", args)
+    assert again["changed"] is False, again["actions"]
+    flaky.module("vpc_network", dict(name="lossy", environment="it", state="absent"))
+    assert seed_inventory(clean_aws.endpoint_url) == {}

@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared pieces: diff builder, waiting, tags, create-once, retry classification."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
+from ansible_collections.seed.aws_migration.plugins.module_utils.diff import changed_paths
+from ansible_collections.seed.aws_migration.plugins.module_utils.diff import redact
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import WaitFailedError
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import WaitTimeoutError
+from ansible_collections.seed.aws_migration.plugins.module_utils.retries import already_done
+from ansible_collections.seed.aws_migration.plugins.module_utils.retries import is_transient
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import create_once
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import resource_tags
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_delta
+from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import fail_wait
+from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_for
+
+
+def client_error(code, operation="CreateVpc"):
+    return ClientError({"Error": {"Code": code, "Message": code}}, operation)
+
+
+def test_changed_paths_and_diff():
+    before = {"vpc": {"cidr": "10.0.0.0/16", "dns": True}, "subnets": ["a"]}
+    after = {"vpc": {"cidr": "10.0.0.0/16", "dns": False}, "subnets": ["a", "b"], "nat": "x"}
+    assert changed_paths(before, after) == ["nat", "subnets", "vpc.dns"]
+    assert build_diff(None, after) == {"before": {}, "after": after}
+
+
+def test_redact_hides_secret_paths():
+    view = {"env": {"PASSWORD": "s3cret", "USER": "u"}}
+    assert redact(view, ["env.PASSWORD"]) == {"env": {"PASSWORD": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", "USER": "u"}}
+    assert view["env"]["PASSWORD"] == "s3cret"
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_wait_returns_when_done():
+    states = iter([(False, "pending"), (False, "pending"), (True, "available")])
+    clock = FakeClock()
+    assert wait_for(lambda: next(states), "x", 60, clock=clock, sleep=clock.sleep) == "available"
+
+
+def test_wait_times_out_with_last_state():
+    clock = FakeClock()
+    with pytest.raises(WaitTimeoutError) as e:
+        wait_for(lambda: (False, "nat-1=pending"), "NAT gateways", 30, clock=clock, sleep=clock.sleep)
+    assert "NAT gateways" in e.value.message and "nat-1=pending" in e.value.message and "30s" in e.value.message
+    assert clock.now <= 30
+
+
+def test_wait_failure_carries_reason():
+    def poll():
+        fail_wait("NAT gateway nat-1 failed: InsufficientFreeAddressesInSubnet")
+
+    with pytest.raises(WaitFailedError, match="InsufficientFreeAddressesInSubnet"):
+        wait_for(poll, "x", 30)
+
+
+def test_identity_tags_win_and_are_never_purged():
+    tags = resource_tags({"team": "a", "seed:name": "evil"}, {"seed:name": "main"}, "test-main")
+    assert tags == {"team": "a", "seed:name": "main", "Name": "test-main"}
+    to_set, to_unset = tag_delta({"seed:name": "main", "Name": "n", "old": "1"}, {"team": "b"}, purge_tags=True)
+    assert to_set == {"team": "b"} and to_unset == ["old"]
+
+
+def test_create_once_adopts_what_a_lost_response_created():
+    calls = []
+
+    def create():
+        calls.append("create")
+        raise SeedAWSError(message="Failed to create VPC", exception=client_error("InternalError"))
+
+    assert create_once(create, lambda: {"VpcId": "vpc-1"}) == {"VpcId": "vpc-1"}
+    assert calls == ["create"]
+
+
+def test_create_once_retries_when_nothing_was_created():
+    results = iter([SeedAWSError(message="x", exception=client_error("503")), {"VpcId": "vpc-2"}])
+
+    def create():
+        result = next(results)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    assert create_once(create, lambda: None) == {"VpcId": "vpc-2"}
+
+
+def test_create_once_does_not_swallow_real_errors():
+    def create():
+        raise SeedAWSError(message="x", exception=client_error("VpcLimitExceeded"))
+
+    with pytest.raises(SeedAWSError):
+        create_once(create, lambda: {"VpcId": "never"})
+
+
+def test_transient_classification():
+    assert is_transient(client_error("RequestLimitExceeded"))
+    assert is_transient(SeedAWSError(message="m", exception=client_error("500")))
+    assert not is_transient(client_error("InvalidParameterValue"))
+
+
+def test_already_done_treats_duplicate_as_success():
+    @already_done("InvalidPermission.Duplicate")
+    def authorize():
+        raise client_error("InvalidPermission.Duplicate", "AuthorizeSecurityGroupIngress")
+
+    @already_done("InvalidPermission.Duplicate")
+    def other():
+        raise client_error("InvalidGroup.NotFound", "AuthorizeSecurityGroupIngress")
+
+    assert authorize() is None
+    with pytest.raises(ClientError):
+        other()
