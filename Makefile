@@ -34,7 +34,7 @@ UNITS_ARGS    ?=
 PYTEST_WORKERS ?= 2
 INTEGRATION_ARGS ?=
 # 1: `units` fails when tests/unit holds no test files (default: say so and pass).
-UNITS_REQUIRE_TESTS ?= 0
+UNITS_REQUIRE_TESTS ?= 1
 TEST_STEPS    := units integration molecule sanity lint
 
 .PHONY: help deps apt-deps py-deps ansible-test-bootstrap collection-link build-tree \

@@ -6,6 +6,9 @@
 ``fault_proxy``  (function) a :class:`support.servers.FaultProxy` in front of
                             ``local_aws`` (rate 0.2, seed ``$SEED_FAULT_SEED`` or 1),
                             stopped after the test.
+``ansible``      (function) a :class:`support.ansible.Ansible` that runs real
+                            ansible-playbook processes against ``local_aws``.
+``ansible_factory`` (function) the same for another endpoint (e.g. the proxy).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
+from support.ansible import Ansible  # noqa: E402
 from support.servers import FaultProxy, LocalAwsServer  # noqa: E402
 
 FAULT_RATE = 0.2
@@ -52,3 +56,15 @@ def fault_proxy(local_aws: LocalAwsServer, tmp_path: Path) -> Iterator[FaultProx
         yield proxy
     finally:
         proxy.stop()
+
+
+@pytest.fixture
+def ansible_factory(tmp_path: Path):
+    """Make an :class:`Ansible` runner for any endpoint (``local_aws``, or a proxy in front of it)."""
+    return lambda endpoint_url: Ansible(endpoint_url, tmp_path / "ansible")
+
+
+@pytest.fixture
+def ansible(local_aws: LocalAwsServer, ansible_factory) -> Ansible:
+    """ansible-playbook against the private local AWS."""
+    return ansible_factory(local_aws.endpoint_url)

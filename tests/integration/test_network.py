@@ -10,19 +10,8 @@ import time
 
 import pytest
 
-from support.ansible import Ansible
 from support.aws import expected_network
 from support.aws import seed_inventory
-
-
-@pytest.fixture
-def ansible_factory(tmp_path):
-    return lambda endpoint_url: Ansible(endpoint_url, tmp_path / "ansible")
-
-
-@pytest.fixture
-def ansible(local_aws, ansible_factory):
-    return ansible_factory(local_aws.endpoint_url)
 
 FULL = dict(name="itest", environment="it", cidr="10.40.0.0/16", az_count=2, nat_mode="per_az",
             database_tier=True, vpc_endpoints={"s3": True, "interface": ["ecr.api", "logs"]},
@@ -100,6 +89,7 @@ def test_full_lifecycle(clean_aws, ansible):
     gone = converge(ansible, clean_aws, {"name": "itest", "environment": "it", "state": "absent"})
     assert gone["network"] == {}
     assert seed_inventory(clean_aws.endpoint_url) == {}
+
     def first(prefix):
         return min(i for i, action in enumerate(gone["actions"]) if action.startswith(prefix))
 
