@@ -129,7 +129,11 @@ def discover_vpcs(client, environment=None, name=None):
 
 
 def discover(client, vpc, environment, name, region, logs_client=None, log_group_name=None):
-    """Describe everything of the network around ``vpc`` (None: only what can exist without one)."""
+    """Describe everything of the network around ``vpc`` (None: only what can exist without one).
+
+    ``logs_client``: a callable returning a CloudWatch Logs client, called only when there is a
+    flow-log group to look at (so a network without flow logs never loads that client).
+    """
     obs = Observed(environment, name, region)
     obs.vpc = vpc
     ident = tag_filters(obs.identity())
@@ -191,10 +195,11 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
                 endpoint.get("State", "").lower() not in GONE_ENDPOINT_STATES:
             obs.endpoints[component[len("vpc-endpoint-"):]] = endpoint
     obs.flow_logs = [fl for fl in found["flow_logs"] if _ours(tags_of(fl), obs)]
-    if logs_client is not None:
-        names = {fl.get("LogGroupName") for fl in obs.flow_logs} | {log_group_name}
-        for group_name in sorted(n for n in names if n):
-            groups = logs.describe_log_group(logs_client, group_name)
+    names = sorted(n for n in {fl.get("LogGroupName") for fl in obs.flow_logs} | {log_group_name} if n)
+    if logs_client is not None and names:
+        client_logs = logs_client()
+        for group_name in names:
+            groups = logs.describe_log_group(client_logs, group_name)
             if groups:
                 obs.log_group = groups[0]
                 break

@@ -413,8 +413,7 @@ class NetworkManager:
             raise SeedAWSError(message=f"Found {len(vpcs)} VPCs tagged as network {spec.environment}/{spec.name} "
                                        f"({', '.join(v['VpcId'] for v in vpcs)}); delete the extra ones")
         self.obs = ns.discover(self.ec2, vpcs[0] if vpcs else None, spec.environment, spec.name, self.region,
-                               logs_client=self._logs() if spec.flow_logs or vpcs else None,
-                               log_group_name=spec.flow_logs and spec.flow_logs["log_group"])
+                               logs_client=self._logs, log_group_name=spec.flow_logs and spec.flow_logs["log_group"])
         facts_before = ns.network_facts(self.obs)
         before = ns.observed_view(self.obs)
         after = desired_view(spec, layout)
@@ -441,8 +440,7 @@ class NetworkManager:
         vpcs = ns.discover_vpcs(self.ec2, spec.environment, spec.name)
         for vpc in vpcs or [None]:
             self.obs = ns.discover(self.ec2, vpc, spec.environment, spec.name, self.region,
-                                   logs_client=self._logs() if vpc else None,
-                                   log_group_name=self._default_log_group())
+                                   logs_client=self._logs, log_group_name=self._default_log_group())
             befores.append(ns.observed_view(self.obs))
             facts_before = facts_before or ns.network_facts(self.obs)
             self._teardown()

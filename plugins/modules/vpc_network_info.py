@@ -62,11 +62,18 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import 
 
 def find_networks(module):
     client = module.seed_client("ec2")
-    logs_client = module.seed_client("logs")
+    clients = {}
+
+    def logs_client():
+        if "logs" not in clients:
+            clients["logs"] = module.seed_client("logs")
+        return clients["logs"]
+
     networks = []
     for vpc in ns.discover_vpcs(client, module.params["environment"], module.params["name"]):
         tags = tags_of(vpc)
-        obs = ns.discover(client, vpc, tags[TAG_ENVIRONMENT], tags[TAG_NAME], module.region, logs_client=logs_client)
+        obs = ns.discover(client, vpc, tags[TAG_ENVIRONMENT], tags[TAG_NAME], module.region,
+                           logs_client=logs_client)
         networks.append(dict(ns.network_facts(obs), managed=ns.observed_view(obs)))
     return sorted(networks, key=lambda n: (n["environment"], n["name"], n["vpc_id"]))
 
