@@ -32,3 +32,14 @@ def wait_for(poll, what, timeout, delay=2.0, max_delay=15.0, clock=time.monotoni
 def fail_wait(reason):
     """Raise from a ``poll()`` to end the wait with ``reason``."""
     raise WaitFailedError(message=reason)
+
+
+def wait_until_gone(describe, id_key, gone_states, what, timeout, state_key="State"):
+    """Wait until every resource ``describe()`` returns is in one of ``gone_states`` (or not returned)."""
+
+    def poll():
+        left = [f"{item[id_key]}={item.get(state_key)}" for item in describe()
+                if str(item.get(state_key, "")).lower() not in gone_states]
+        return not left, ", ".join(left)
+
+    return wait_for(poll, what, timeout)

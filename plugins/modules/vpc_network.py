@@ -329,6 +329,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import 
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tags_of
 from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import fail_wait
 from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_for
+from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_until_gone
 
 FLOW_LOG_POLICY = "flow-log-delivery"
 
@@ -793,15 +794,10 @@ class NetworkManager:
         self._do(f"delete vpc endpoints {', '.join(sorted(services))}", ec2.delete_vpc_endpoints, self.ec2, ids)
         for service in services:
             del self.obs.endpoints[service]
-        if self.check_mode:
-            return
-
-        def poll():
-            left = [f"{e['VpcEndpointId']}={e.get('State')}" for e in ec2.describe_vpc_endpoints(self.ec2, ids=ids)
-                    if e.get("State", "").lower() not in ("deleted", "rejected", "failed", "expired")]
-            return not left, ", ".join(left)
-
-        wait_for(poll, f"VPC endpoints {', '.join(ids)} to be deleted", self.module.params["wait_timeout"])
+        if not self.check_mode:
+            wait_until_gone(lambda: ec2.describe_vpc_endpoints(self.ec2, ids=ids), "VpcEndpointId",
+                            ("deleted", "rejected", "failed", "expired"),
+                            f"VPC endpoints {', '.join(ids)} to be deleted", self.module.params["wait_timeout"])
 
     # -- removal of what is no longer wanted ----------------------------------------------------
     def _delete_nat_gateways(self, azs):
@@ -811,17 +807,11 @@ class NetworkManager:
         for nat in nats:
             self._do(f"delete nat_gateway:{tags_of(nat).get('seed:az')} {nat['NatGatewayId']}",
                      ec2.delete_nat_gateway, self.ec2, nat["NatGatewayId"])
-        if not nats or self.check_mode:
-            return
-        ids = [n["NatGatewayId"] for n in nats]
-        filters = [{"Name": "nat-gateway-id", "Values": ids}]
-
-        def poll():
-            left = [f"{n['NatGatewayId']}={n['State']}" for n in ec2.describe_nat_gateways(self.ec2, filters)
-                    if n["State"] not in ("deleted", "failed")]
-            return not left, ", ".join(left)
-
-        wait_for(poll, f"NAT gateways {', '.join(ids)} to be deleted", self.module.params["wait_timeout"])
+        if nats and not self.check_mode:
+            ids = [n["NatGatewayId"] for n in nats]
+            filters = [{"Name": "nat-gateway-id", "Values": ids}]
+            wait_until_gone(lambda: ec2.describe_nat_gateways(self.ec2, filters), "NatGatewayId", ("deleted", "failed"),
+                            f"NAT gateways {', '.join(ids)} to be deleted", self.module.params["wait_timeout"])
 
     def _release_eips(self, azs):
         obs = self.obs
