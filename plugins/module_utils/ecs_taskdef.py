@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fargate task definitions: validation, rendering, and a canonical view for change detection.
+
+``canonical()`` turns a task definition, whether rendered from the task's options or described by
+ECS, into one comparable shape: read-only keys dropped, the defaults ECS fills in (hostPort,
+protocol, essential, health-check timings, empty lists) made explicit, name/value lists turned into
+dicts, numbers as strings where ECS gives strings. Every field counts: an environment value changed
+with the same list length, or a changed ``secrets[].valueFrom``, is a change; a default ECS added is
+not. ``changed_paths`` (diff.py) on two canonical views names the fields that changed.
+"""
+
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+
+# Fargate's task-level CPU (units) -> allowed memory (MiB).
+FARGATE_SIZES = {
+    256: [512, 1024, 2048],
+    512: list(range(1024, 4096 + 1, 1024)),
+    1024: list(range(2048, 8192 + 1, 1024)),
+    2048: list(range(4096, 16384 + 1, 1024)),
+    4096: list(range(8192, 30720 + 1, 1024)),
+    8192: list(range(16384, 61440 + 1, 4096)),
+    16384: list(range(32768, 122880 + 1, 8192)),
+}
+
+READ_ONLY = ("taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities", "registeredAt",
+             "registeredBy", "deregisteredAt", "inferenceAccelerators", "platformFamily")
+HEALTH_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
+CONTAINER_LIST_KEYS = ("mountPoints", "volumesFrom", "systemControls", "dependsOn", "ulimits", "environmentFiles",
+                       "entryPoint", "command", "dnsServers", "links", "extraHosts")
+
+
+def validate_size(cpu, memory, field="task"):
+    cpu, memory = int(cpu), int(memory)
+    if cpu not in FARGATE_SIZES:
+        raise ValidationError(f"{field}.cpu", f"{cpu} is not a Fargate CPU size ({', '.join(map(str, FARGATE_SIZES))})")
+    if memory not in FARGATE_SIZES[cpu]:
+        allowed = FARGATE_SIZES[cpu]
+        raise ValidationError(f"{field}.memory", f"Fargate does not run {cpu} CPU units with {memory} MiB; with "
+                                                 f"{cpu} it takes {allowed[0]}-{allowed[-1]} MiB "
+                                                 f"({', '.join(map(str, allowed))})")
+
+
+def validate_port(port, field):
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ValidationError(field, f"container port {port!r} is outside 1-65535")
+
+
+def _pairs_to_dict(items, key="name", value="value"):
+    return {item[key]: item.get(value) for item in items or []}
+
+
+def _drop_empty(value):
+    if isinstance(value, dict):
+        cleaned = {k: _drop_empty(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v not in (None, [], {}, "")}
+    if isinstance(value, list):
+        return [_drop_empty(v) for v in value]
+    return value
+
+
+def canonical_container(container):
+    c = dict(container)
+    c.setdefault("essential", True)
+    if c.get("cpu") == 0:
+        c.pop("cpu")
+    c["portMappings"] = {
+        f"{p['containerPort']}/{p.get('protocol', 'tcp')}": _drop_empty({
+            "hostPort": p.get("hostPort", p["containerPort"]),
+            "name": p.get("name"), "appProtocol": p.get("appProtocol"),
+            "containerPortRange": p.get("containerPortRange"),
+        }) for p in c.get("portMappings") or []}
+    c["environment"] = _pairs_to_dict(c.get("environment"))
+    c["secrets"] = _pairs_to_dict(c.get("secrets"), value="valueFrom")
+    if c.get("healthCheck"):
+        c["healthCheck"] = dict(HEALTH_DEFAULTS, **c["healthCheck"])
+    if c.get("dockerLabels") == {}:
+        c.pop("dockerLabels")
+    for key in CONTAINER_LIST_KEYS:
+        if not c.get(key):
+            c.pop(key, None)
+    return _drop_empty(c)
+
+
+def canonical(taskdef):
+    """The comparable view of a task definition (register params or a described one)."""
+    t = {k: v for k, v in taskdef.items() if k not in READ_ONLY and k != "tags"}
+    t["containers"] = {c["name"]: canonical_container(c) for c in t.pop("containerDefinitions", [])}
+    for key in ("cpu", "memory"):
+        if t.get(key) is not None:
+            t[key] = str(t[key])
+    t.setdefault("networkMode", "awsvpc")
+    t["requiresCompatibilities"] = sorted(t.get("requiresCompatibilities") or ["FARGATE"])
+    if t.get("runtimePlatform"):
+        t["runtimePlatform"] = dict({"operatingSystemFamily": "LINUX"}, **t["runtimePlatform"])
+    if t.get("ephemeralStorage", {}).get("sizeInGiB") == 20:
+        t.pop("ephemeralStorage")  # Fargate's default
+    for key in ("volumes", "placementConstraints"):
+        if not t.get(key):
+            t.pop(key, None)
+    return _drop_empty(t)
+
+
+def validate_task(task, field="task"):
+    """Validate an ecs_service ``task`` option before any API call."""
+    validate_size(task["cpu"], task["memory"], field)
+    containers = task.get("containers") or []
+    if not containers:
+        raise ValidationError(f"{field}.containers", "needs at least one container")
+    names = [c["name"] for c in containers]
+    if len(set(names)) != len(names):
+        raise ValidationError(f"{field}.containers", "container names must be unique")
+    for index, container in enumerate(containers):
+        where = f"{field}.containers[{index}]"
+        if not container.get("image"):
+            raise ValidationError(f"{where}.image", "is required")
+        for pindex, port in enumerate(container.get("ports") or []):
+            validate_port(port, f"{where}.ports[{pindex}]")
+        for key, value in (container.get("secrets") or {}).items():
+            if not str(value).startswith("arn:"):
+                raise ValidationError(f"{where}.secrets.{key}", "must be the ARN of a Secrets Manager secret (or a "
+                                                                "JSON key of one) or of an SSM parameter")
+        check = container.get("health_check") or {}
+        if check and not check.get("command"):
+            raise ValidationError(f"{where}.health_check.command", "is required when health_check is set")
+        for dindex, dep in enumerate(container.get("depends_on") or []):
+            if dep.get("container") not in names:
+                raise ValidationError(f"{where}.depends_on[{dindex}]", f"unknown container {dep.get('container')!r}")
+
+
+def render_container(container, region, default_log_group):
+    """A container definition in the API's shape from an ecs_service container option."""
+    definition = {
+        "name": container["name"],
+        "image": container["image"],
+        "essential": container.get("essential", True),
+        "portMappings": [{"containerPort": p, "hostPort": p, "protocol": "tcp"} for p in container.get("ports") or []],
+        "environment": [{"name": k, "value": str(v)} for k, v in sorted((container.get("environment") or {}).items())],
+        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted((container.get("secrets") or {}).items())],
+    }
+    for option, key in (("command", "command"), ("entrypoint", "entryPoint"), ("user", "user"),
+                        ("working_directory", "workingDirectory"), ("cpu", "cpu"), ("memory", "memory"),
+                        ("memory_reservation", "memoryReservation"), ("stop_timeout", "stopTimeout"),
+                        ("readonly_root_filesystem", "readonlyRootFilesystem")):
+        if container.get(option) is not None:
+            definition[key] = container[option]
+    if container.get("depends_on"):
+        definition["dependsOn"] = [{"containerName": d["container"], "condition": d.get("condition", "START")}
+                                   for d in container["depends_on"]]
+    if container.get("init_process"):
+        definition["linuxParameters"] = {"initProcessEnabled": True}
+    check = container.get("health_check")
+    if check:
+        definition["healthCheck"] = {"command": check["command"], "interval": check.get("interval", 30),
+                                     "timeout": check.get("timeout", 5), "retries": check.get("retries", 3)}
+        if check.get("start_period") is not None:
+            definition["healthCheck"]["startPeriod"] = check["start_period"]
+    log_group = container.get("log_group") or default_log_group
+    if log_group:
+        definition["logConfiguration"] = {"logDriver": "awslogs", "options": {
+            "awslogs-group": log_group, "awslogs-region": region,
+            "awslogs-stream-prefix": container.get("log_stream_prefix") or container["name"]}}
+    return definition
+
+
+def render(family, task, region, default_log_group=None):
+    """register_task_definition parameters (without tags) for a Fargate task."""
+    params = {
+        "family": family,
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": str(task["cpu"]),
+        "memory": str(task["memory"]),
+        "runtimePlatform": {"cpuArchitecture": task.get("cpu_architecture") or "X86_64",
+                            "operatingSystemFamily": "LINUX"},
+        "containerDefinitions": [render_container(c, region, default_log_group) for c in task["containers"]],
+    }
+    for option, key in (("execution_role_arn", "executionRoleArn"), ("task_role_arn", "taskRoleArn")):
+        if task.get(option):
+            params[key] = task[option]
+    if task.get("ephemeral_storage_gib"):
+        params["ephemeralStorage"] = {"sizeInGiB": task["ephemeral_storage_gib"]}
+    return params

@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Task definition change detection: every field counts, ECS-filled defaults never do."""
+
+import copy
+
+import pytest
+
+from ansible_collections.seed.aws_migration.plugins.module_utils.diff import changed_paths
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import canonical
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import render
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_task
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"
+
+
+def task(**overrides):
+    base = {
+        "cpu": 256, "memory": 512, "execution_role_arn": "arn:aws:iam::123456789012:role/exec",
+        "task_role_arn": "arn:aws:iam::123456789012:role/task",
+        "containers": [{
+            "name": "backend", "image": "123.dkr.ecr.eu-west-1.amazonaws.com/backend@sha256:" + "a" * 64,
+            "ports": [8000], "environment": {"APP_GREETING": "hello", "LOG_LEVEL": "info"},
+            "secrets": {"DATABASE_PASSWORD": SECRET + ":password::"},
+            "health_check": {"command": ["CMD-SHELL", "python3 /app/health.py"]},
+        }],
+    }
+    base.update(overrides)
+    return base
+
+
+def described(params):
+    """What DescribeTaskDefinition returns for registered ``params``: ECS fills in defaults."""
+    out = copy.deepcopy(params)
+    out.update(taskDefinitionArn="arn:aws:ecs:eu-west-1:123456789012:task-definition/f:3", revision=3,
+               status="ACTIVE", compatibilities=["EC2", "FARGATE"], registeredAt="2026-11-21T00:00:00Z",
+               registeredBy="arn:aws:iam::123456789012:user/x", volumes=[], placementConstraints=[],
+               requiresAttributes=[{"name": "com.amazonaws.ecs.capability.docker-remote-api.1.18"}])
+    for container in out["containerDefinitions"]:
+        container.update(cpu=0, mountPoints=[], volumesFrom=[], systemControls=[])
+        for mapping in container["portMappings"]:
+            mapping.pop("hostPort")  # ECS gives it back, sometimes; normalisation must not care
+    return out
+
+
+def view(t):
+    return canonical(render("fam", t, "eu-west-1", "/seed/test/backend"))
+
+
+def test_ecs_defaults_cause_no_change():
+    params = render("fam", task(), "eu-west-1", "/seed/test/backend")
+    assert changed_paths(canonical(described(params)), canonical(params)) == []
+
+
+@pytest.mark.parametrize("change, path", [
+    (lambda t: t["containers"][0].update(image=t["containers"][0]["image"][:-1] + "b"), "containers.backend.image"),
+    # an env value changed with the same list length (community.aws misses this)
+    (lambda t: t["containers"][0]["environment"].update(APP_GREETING="bonjour"),
+     "containers.backend.environment.APP_GREETING"),
+    (lambda t: t["containers"][0]["environment"].pop("LOG_LEVEL"), "containers.backend.environment.LOG_LEVEL"),
+    # a changed secrets[].valueFrom (community.aws misses this too)
+    (lambda t: t["containers"][0]["secrets"].update(DATABASE_PASSWORD=SECRET + ":username::"),
+     "containers.backend.secrets.DATABASE_PASSWORD"),
+    (lambda t: t.update(cpu=512, memory=1024), "cpu"),
+    (lambda t: t.update(memory=1024), "memory"),
+    (lambda t: t.update(execution_role_arn="arn:aws:iam::123456789012:role/other"), "executionRoleArn"),
+    (lambda t: t.update(task_role_arn="arn:aws:iam::123456789012:role/other"), "taskRoleArn"),
+    (lambda t: t["containers"][0].update(ports=[8001]), "containers.backend.portMappings.8000/tcp"),
+    (lambda t: t["containers"][0]["health_check"].update(retries=5), "containers.backend.healthCheck.retries"),
+    (lambda t: t["containers"][0]["health_check"].update(command=["CMD", "true"]),
+     "containers.backend.healthCheck.command"),
+    (lambda t: t.update(cpu_architecture="ARM64"), "runtimePlatform.cpuArchitecture"),
+    (lambda t: t["containers"][0].update(command=["serve"]), "containers.backend.command"),
+    (lambda t: t["containers"][0].update(log_group="/other"), "containers.backend.logConfiguration.options.awslogs-group"),
+    (lambda t: t.update(ephemeral_storage_gib=50), "ephemeralStorage"),
+])
+def test_each_field_counts(change, path):
+    changed = task()
+    change(changed)
+    paths = changed_paths(view(task()), view(changed))
+    assert any(p == path or p.startswith(path + ".") for p in paths), paths
+
+
+def test_order_of_environment_does_not_matter():
+    one = task()
+    two = task()
+    two["containers"][0]["environment"] = dict(reversed(list(one["containers"][0]["environment"].items())))
+    assert changed_paths(view(one), view(two)) == []
+
+
+@pytest.mark.parametrize("overrides, field", [
+    (dict(cpu=256, memory=4096), "task.memory"),
+    (dict(cpu=300, memory=512), "task.cpu"),
+    (dict(containers=[]), "task.containers"),
+    (dict(containers=[{"name": "a", "image": "x", "ports": [70000]}]), "task.containers[0].ports[0]"),
+    (dict(containers=[{"name": "a", "image": "x", "secrets": {"P": "plain"}}]), "task.containers[0].secrets.P"),
+    (dict(containers=[{"name": "a", "image": "x"}, {"name": "a", "image": "y"}]), "task.containers"),
+    (dict(containers=[{"name": "a", "image": ""}]), "task.containers[0].image"),
+])
+def test_bad_task_names_the_field(overrides, field):
+    with pytest.raises(ValidationError) as e:
+        validate_task(task(**overrides))
+    assert e.value.field == field
+    if field == "task.memory":
+        assert "512-2048" in e.value.message
