@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _common  # noqa: E402  (path inserted above)
+import moto_fidelity  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -194,7 +195,8 @@ class CountingMiddleware:
 
 
 def build_app() -> CountingMiddleware:
-    """moto's multi-service WSGI app wrapped in the counting middleware."""
+    """moto's multi-service WSGI app (with tools/moto_fidelity.py applied) wrapped in the counting middleware."""
+    moto_fidelity.apply()
     return CountingMiddleware(DomainDispatcherApplication(create_backend_app))
 
 

@@ -11,35 +11,12 @@ import time
 import pytest
 
 from support.aws import expected_network
+from support.converge import converge
 from support.aws import seed_inventory
 
 FULL = dict(name="itest", environment="it", cidr="10.40.0.0/16", az_count=2, nat_mode="per_az",
             database_tier=True, vpc_endpoints={"s3": True, "interface": ["ecr.api", "logs"]},
             flow_logs={"enabled": True, "retention_days": 14}, tags={"team": "platform"})
-
-
-def converge(ansible, aws, args):
-    """check -> apply -> re-apply; returns the applied result. Asserts the contract at each step."""
-    aws.reset_counts()
-    check = ansible.module("vpc_network", args, check=True, diff=True)
-    assert not check.get("failed"), check.get("msg")
-    assert aws.requests()["writes"] == 0, "check mode must not write"
-
-    aws.reset_counts()
-    applied = ansible.module("vpc_network", args, diff=True)
-    assert not applied.get("failed"), applied.get("msg")
-    assert applied["actions"] == check["actions"], "check mode must predict the real run exactly"
-    assert applied["changed"] == bool(applied["actions"])
-    writes = aws.requests()["writes"]
-    assert writes == len(applied["actions"]), f"{writes} write requests for {len(applied['actions'])} actions"
-    assert check["diff"]["after"] == applied["diff"]["after"]
-
-    aws.reset_counts()
-    again = ansible.module("vpc_network", args, diff=True)
-    assert again["changed"] is False and again["actions"] == []
-    assert aws.requests()["writes"] == 0, aws.requests()["writes_by_action"]
-    assert again["diff"]["before"] == again["diff"]["after"] == applied["diff"]["after"]
-    return applied
 
 
 def test_full_lifecycle(clean_aws, ansible):

@@ -1,0 +1,866 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: ecs_service
+short_description: An ECS Fargate service as users think of it - task definition, service, autoscaling, rollout
+version_added: 1.0.0
+description:
+  - Owns one ECS service on Fargate - its task definition, the service, its autoscaling - and waits for the rollout.
+  - The task definition is registered only when its normalised form differs from the one in use. Every field counts
+    (image, environment values, C(secrets[].valueFrom), CPU, memory, roles, ports, health check, logging); defaults
+    that ECS fills in never cause a change. Each registration names the fields that changed, in RV(actions) and in
+    the C(--diff).
+  - The service runs in the given (private) subnets with no public IP, uses a capacity provider strategy (Fargate and
+    Fargate Spot), the deployment circuit breaker with rollback, min/max healthy percent and a health-check grace
+    period. Every managed field is compared on each run and updated in place.
+  - O(desired_count) is used when the service is created and then left to autoscaling (target tracking on CPU,
+    memory or ALB requests per target): a run never resets a scaled service.
+  - After a change the module waits for the rollout to complete; when it fails or times out it reports the service
+    events and the reasons the stopped tasks give.
+author:
+  - Seed platform team (@seed-platform)
+options:
+  cluster:
+    description: Name or ARN of the ECS cluster.
+    type: str
+    required: true
+  name:
+    description: Name of the service.
+    type: str
+    required: true
+  state:
+    description: Whether the service should exist. V(absent) deletes it and deregisters its task definitions.
+    type: str
+    choices: [present, absent]
+    default: present
+  family:
+    description: Task definition family. Defaults to C(<cluster name>-<name>).
+    type: str
+  task:
+    description: The task. Required when O(state=present).
+    type: dict
+    suboptions:
+      cpu:
+        description: Task CPU units (a Fargate size - 256, 512, 1024, 2048, 4096, 8192, 16384).
+        type: int
+        default: 256
+      memory:
+        description: Task memory in MiB; must be allowed with O(task.cpu) on Fargate.
+        type: int
+        default: 512
+      cpu_architecture:
+        description: CPU architecture.
+        type: str
+        choices: [X86_64, ARM64]
+        default: X86_64
+      execution_role_arn:
+        description: Role ECS uses to pull the image, write logs and read the secrets.
+        type: str
+      task_role_arn:
+        description: Role the containers run as.
+        type: str
+      ephemeral_storage_gib:
+        description: Ephemeral storage in GiB (21-200); Fargate gives 20 when not set.
+        type: int
+      log_group:
+        description: CloudWatch Logs group of the containers that do not name their own.
+        type: str
+      containers:
+        description: The containers.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          name:
+            description: Container name.
+            type: str
+            required: true
+          image:
+            description: Image, preferably digest-pinned (C(repo@sha256:...)).
+            type: str
+            required: true
+          essential:
+            description: Whether the task stops when this container stops.
+            type: bool
+            default: true
+          ports:
+            description: TCP ports the container listens on.
+            type: list
+            elements: int
+          environment:
+            description: Plain environment variables. Never put a credential here - use O(task.containers[].secrets).
+            type: dict
+          secrets:
+            description:
+              - Environment variables filled from Secrets Manager or SSM Parameter Store, name to ARN
+                (C(arn:...:secret:name-AbCdEf:json-key::) picks a JSON key).
+            type: dict
+          command:
+            description: Command.
+            type: list
+            elements: str
+          entrypoint:
+            description: Entry point.
+            type: list
+            elements: str
+          user:
+            description: User to run as.
+            type: str
+          working_directory:
+            description: Working directory.
+            type: str
+          cpu:
+            description: CPU units reserved for the container.
+            type: int
+          memory:
+            description: Hard memory limit of the container, MiB.
+            type: int
+          memory_reservation:
+            description: Soft memory limit of the container, MiB.
+            type: int
+          readonly_root_filesystem:
+            description: Whether the root filesystem is read-only.
+            type: bool
+          init_process:
+            description: Run an init process (reaps zombies, forwards signals).
+            type: bool
+          stop_timeout:
+            description: Seconds between SIGTERM and SIGKILL.
+            type: int
+          depends_on:
+            description: Containers this one waits for.
+            type: list
+            elements: dict
+            suboptions:
+              container:
+                description: Name of the other container.
+                type: str
+                required: true
+              condition:
+                description: Condition.
+                type: str
+                choices: [START, COMPLETE, SUCCESS, HEALTHY]
+                default: START
+          health_check:
+            description: Container health check.
+            type: dict
+            suboptions:
+              command:
+                description: Command, for example C(["CMD-SHELL", "curl -f http://localhost:8000/health"]).
+                type: list
+                elements: str
+                required: true
+              interval:
+                description: Seconds between checks.
+                type: int
+                default: 30
+              timeout:
+                description: Seconds before a check fails.
+                type: int
+                default: 5
+              retries:
+                description: Failures before unhealthy.
+                type: int
+                default: 3
+              start_period:
+                description: Grace seconds after start.
+                type: int
+          log_group:
+            description: CloudWatch Logs group of this container (default O(task.log_group)).
+            type: str
+          log_stream_prefix:
+            description: Log stream prefix (default the container name).
+            type: str
+  subnets:
+    description: Subnets of the tasks (the private ones). Required when O(state=present).
+    type: list
+    elements: str
+  security_groups:
+    description: Security groups of the tasks.
+    type: list
+    elements: str
+    default: []
+  assign_public_ip:
+    description: Whether tasks get a public IP. Keep V(false) for tasks in private subnets.
+    type: bool
+    default: false
+  load_balancers:
+    description: Target groups the service registers its tasks with.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      target_group_arn:
+        description: Target group ARN.
+        type: str
+        required: true
+      container_name:
+        description: Container that receives the traffic.
+        type: str
+        required: true
+      container_port:
+        description: Its port.
+        type: int
+        required: true
+  desired_count:
+    description: Number of tasks when the service is created. Never changed afterwards (autoscaling owns it).
+    type: int
+    default: 1
+  capacity_provider_strategy:
+    description: Capacity provider strategy.
+    type: list
+    elements: dict
+    default: [{capacity_provider: FARGATE, weight: 1, base: 0}]
+    suboptions:
+      capacity_provider:
+        description: Capacity provider, for example V(FARGATE) or V(FARGATE_SPOT).
+        type: str
+        required: true
+      weight:
+        description: Relative weight.
+        type: int
+        default: 1
+      base:
+        description: Tasks placed on this provider first.
+        type: int
+        default: 0
+  platform_version:
+    description: Fargate platform version.
+    type: str
+    default: LATEST
+  deployment:
+    description: Rolling deployment settings.
+    type: dict
+    default: {}
+    suboptions:
+      minimum_healthy_percent:
+        description: Lower limit of running tasks during a deployment, percent of the desired count.
+        type: int
+        default: 100
+      maximum_percent:
+        description: Upper limit of tasks during a deployment.
+        type: int
+        default: 200
+      circuit_breaker:
+        description: Whether the deployment circuit breaker stops a deployment whose tasks keep failing.
+        type: bool
+        default: true
+      rollback:
+        description: Whether the circuit breaker rolls back to the last completed deployment.
+        type: bool
+        default: true
+  health_check_grace_period:
+    description: Seconds the load balancer health checks are ignored after a task starts (with O(load_balancers)).
+    type: int
+    default: 60
+  enable_execute_command:
+    description: Whether ECS Exec is allowed into the tasks.
+    type: bool
+    default: false
+  propagate_tags:
+    description: Where tasks take their tags from.
+    type: str
+    choices: [SERVICE, TASK_DEFINITION, NONE]
+    default: SERVICE
+  autoscaling:
+    description: Target-tracking autoscaling of the desired count. Not set - no autoscaling (an existing one is removed).
+    type: dict
+    suboptions:
+      min_capacity:
+        description: Fewest tasks.
+        type: int
+        required: true
+      max_capacity:
+        description: Most tasks.
+        type: int
+        required: true
+      metric:
+        description: What to track.
+        type: str
+        choices: [cpu, memory, alb_requests]
+        default: cpu
+      target_value:
+        description: Target of the metric (percent, or requests per target per minute for V(alb_requests)).
+        type: float
+        default: 60
+      resource_label:
+        description:
+          - For V(alb_requests), C(app/<alb name>/<id>/targetgroup/<tg name>/<id>) (the ALB and target group ARN
+            suffixes).
+        type: str
+      scale_in_cooldown:
+        description: Seconds between scale-in steps.
+        type: int
+        default: 300
+      scale_out_cooldown:
+        description: Seconds between scale-out steps.
+        type: int
+        default: 60
+  wait:
+    description: Whether to wait for the rollout to complete after a change.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for the rollout (or for the deletion).
+    type: int
+    default: 900
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - seed.aws_migration.attributes
+"""
+
+EXAMPLES = r"""
+- name: The backend, behind the ALB, autoscaled on CPU
+  seed.aws_migration.ecs_service:
+    cluster: production
+    name: backend
+    task:
+      cpu: 512
+      memory: 1024
+      execution_role_arn: "{{ roles.backend.execution_role_arn }}"
+      task_role_arn: "{{ roles.backend.task_role_arn }}"
+      log_group: /seed/production/backend
+      containers:
+        - name: backend
+          image: "{{ images.backend.pinned }}"
+          ports: [8000]
+          environment:
+            APP_GREETING: hello
+          secrets:
+            DATABASE_PASSWORD: "{{ db_secret_arn }}:password::"
+          health_check:
+            command: ["CMD-SHELL", "python3 -c \"import urllib.request; urllib.request.urlopen('http://localhost:8000/health')\""]
+    subnets: "{{ network.subnet_ids.private }}"
+    security_groups: ["{{ network.security_groups.app }}"]
+    load_balancers:
+      - target_group_arn: "{{ alb.target_groups.backend }}"
+        container_name: backend
+        container_port: 8000
+    capacity_provider_strategy:
+      - {capacity_provider: FARGATE, weight: 1, base: 1}
+      - {capacity_provider: FARGATE_SPOT, weight: 3}
+    autoscaling:
+      min_capacity: 2
+      max_capacity: 10
+      metric: cpu
+      target_value: 60
+"""
+
+RETURN = r"""
+actions:
+  description: The changes made (or, in check mode, that a real run would make), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["register task definition production-backend (changed: containers.backend.image)",
+           "update service backend: taskDefinition"]
+service:
+  description: The service after the run (before it, in check mode); empty when absent.
+  returned: always
+  type: dict
+  contains:
+    arn:
+      description: Service ARN.
+      type: str
+      sample: arn:aws:ecs:eu-west-1:123456789012:service/production/backend
+    name:
+      description: Service name.
+      type: str
+      sample: backend
+    cluster_arn:
+      description: Cluster ARN.
+      type: str
+      sample: arn:aws:ecs:eu-west-1:123456789012:cluster/production
+    task_definition:
+      description: ARN of the task definition in use.
+      type: str
+      sample: arn:aws:ecs:eu-west-1:123456789012:task-definition/production-backend:7
+    desired_count:
+      description: Desired count.
+      type: int
+      sample: 2
+    running_count:
+      description: Running tasks.
+      type: int
+      sample: 2
+    rollout_state:
+      description: Rollout state of the primary deployment.
+      type: str
+      sample: COMPLETED
+    events:
+      description: The latest service events (newest first).
+      type: list
+      elements: str
+      sample: ["(service backend) has reached a steady state."]
+task_definition:
+  description: The task definition in use (C(arn), C(family), C(revision)).
+  returned: when state is present
+  type: dict
+  sample: {"arn": "arn:aws:ecs:eu-west-1:123456789012:task-definition/production-backend:7",
+           "family": "production-backend", "revision": 7}
+"""
+
+from ansible_collections.seed.aws_migration.plugins.module_utils import ecs
+from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
+from ansible_collections.seed.aws_migration.plugins.module_utils.diff import changed_paths
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import canonical
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import render
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_task
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import TAG_COMPONENT
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import TAG_MANAGED_BY
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_delta
+from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import fail_wait
+from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_for
+from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_until_gone
+
+METRICS = {"cpu": "ECSServiceAverageCPUUtilization", "memory": "ECSServiceAverageMemoryUtilization",
+           "alb_requests": "ALBRequestCountPerTarget"}
+NEW_TASK_DEFINITION = "(new task definition)"
+
+
+def _ecs_tags(tags):
+    return {t["key"]: t["value"] for t in tags or []}
+
+
+def validate(params):
+    """Everything that can be checked without AWS; raises ValidationError naming the field."""
+    if params["state"] == "absent":
+        return
+    task = params.get("task")
+    if not task:
+        raise ValidationError("task", "is required when state=present")
+    validate_task(task)
+    if not params.get("subnets"):
+        raise ValidationError("subnets", "is required when state=present (the private subnets of the tasks)")
+    ports = {c["name"]: c.get("ports") or [] for c in task["containers"]}
+    for index, lb in enumerate(params["load_balancers"]):
+        where = f"load_balancers[{index}]"
+        if lb["container_name"] not in ports:
+            raise ValidationError(f"{where}.container_name", f"no container named {lb['container_name']!r}")
+        if lb["container_port"] not in ports[lb["container_name"]]:
+            raise ValidationError(f"{where}.container_port", f"container {lb['container_name']} does not listen on "
+                                                             f"{lb['container_port']} (its ports: "
+                                                             f"{ports[lb['container_name']]})")
+    if not params["capacity_provider_strategy"]:
+        raise ValidationError("capacity_provider_strategy", "needs at least one capacity provider")
+    deployment = params["deployment"]
+    if not 0 <= deployment["minimum_healthy_percent"] <= 100:
+        raise ValidationError("deployment.minimum_healthy_percent", "must be 0-100")
+    if deployment["maximum_percent"] < 100:
+        raise ValidationError("deployment.maximum_percent", "must be at least 100")
+    scaling = params.get("autoscaling")
+    if scaling:
+        if not 0 <= scaling["min_capacity"] <= scaling["max_capacity"]:
+            raise ValidationError("autoscaling.max_capacity", "must be at least min_capacity (and min_capacity >= 0)")
+        if scaling["metric"] == "alb_requests" and not scaling.get("resource_label"):
+            raise ValidationError("autoscaling.resource_label", "is required for metric alb_requests")
+        if scaling["target_value"] <= 0:
+            raise ValidationError("autoscaling.target_value", "must be positive")
+
+
+class ServiceManager:
+    """Converges one service; every write goes through ``_do`` (skipped in check mode, same actions)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.check_mode = module.check_mode
+        validate(self.params)  # before any client exists
+        self.ecs = module.seed_client("ecs")
+        self.actions = []
+        self.cluster = self.params["cluster"]
+        self.name = self.params["name"]
+        self.family = self.params["family"] or f"{self.cluster.split('/')[-1]}-{self.name}"
+        self.resource_id = f"service/{self.cluster.split('/')[-1]}/{self.name}"
+
+    def _do(self, action, call, *args, **kwargs):
+        self.actions.append(action)
+        if self.check_mode:
+            return None
+        return call(*args, **kwargs)
+
+    def _scaling(self):
+        if not hasattr(self, "_scaling_client"):
+            self._scaling_client = self.module.seed_client("application-autoscaling")
+        return self._scaling_client
+
+    def _tags(self):
+        tags = dict(self.params.get("tags") or {})
+        tags.update({TAG_MANAGED_BY: "seed.aws_migration", TAG_COMPONENT: "ecs-service"})
+        return tags
+
+    # -- the managed view -----------------------------------------------------------------------
+    def _service_view(self, service):
+        """The managed fields of a described service, or of the desired one (same shape)."""
+        network = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+        deployment = service.get("deploymentConfiguration") or {}
+        breaker = deployment.get("deploymentCircuitBreaker") or {}
+        view = {
+            "network": {"subnets": sorted(network.get("subnets") or []),
+                        "security_groups": sorted(network.get("securityGroups") or []),
+                        "assign_public_ip": network.get("assignPublicIp", "DISABLED") == "ENABLED"},
+            "load_balancers": sorted(f"{lb.get('targetGroupArn')} -> {lb.get('containerName')}:"
+                                     f"{lb.get('containerPort')}" for lb in service.get("loadBalancers") or []),
+            "capacity_provider_strategy": sorted(f"{s['capacityProvider']} weight={s.get('weight', 0)} "
+                                                 f"base={s.get('base', 0)}"
+                                                 for s in service.get("capacityProviderStrategy") or []),
+            "deployment": {"minimum_healthy_percent": deployment.get("minimumHealthyPercent"),
+                           "maximum_percent": deployment.get("maximumPercent"),
+                           "circuit_breaker": bool(breaker.get("enable")), "rollback": bool(breaker.get("rollback"))},
+            "platform_version": service.get("platformVersion"),
+            "enable_execute_command": bool(service.get("enableExecuteCommand")),
+            "propagate_tags": service.get("propagateTags") or "NONE",
+        }
+        if service.get("loadBalancers"):
+            view["health_check_grace_period"] = service.get("healthCheckGracePeriodSeconds") or 0
+        return view
+
+    def _desired_service(self, task_definition_arn):
+        p = self.params
+        deployment = p["deployment"]
+        service = {
+            "serviceName": self.name,
+            "cluster": self.cluster,
+            "taskDefinition": task_definition_arn,
+            "desiredCount": p["desired_count"],
+            "capacityProviderStrategy": [{"capacityProvider": s["capacity_provider"], "weight": s["weight"],
+                                          "base": s["base"]} for s in p["capacity_provider_strategy"]],
+            "platformVersion": p["platform_version"],
+            "networkConfiguration": {"awsvpcConfiguration": {
+                "subnets": list(p["subnets"]), "securityGroups": list(p["security_groups"]),
+                "assignPublicIp": "ENABLED" if p["assign_public_ip"] else "DISABLED"}},
+            "loadBalancers": [{"targetGroupArn": lb["target_group_arn"], "containerName": lb["container_name"],
+                               "containerPort": lb["container_port"]} for lb in p["load_balancers"]],
+            "deploymentConfiguration": {
+                "minimumHealthyPercent": deployment["minimum_healthy_percent"],
+                "maximumPercent": deployment["maximum_percent"],
+                "deploymentCircuitBreaker": {"enable": deployment["circuit_breaker"],
+                                             "rollback": deployment["rollback"]}},
+            "enableExecuteCommand": p["enable_execute_command"],
+            "propagateTags": p["propagate_tags"],
+            "schedulingStrategy": "REPLICA",
+            "deploymentController": {"type": "ECS"},
+        }
+        if p["load_balancers"]:
+            service["healthCheckGracePeriodSeconds"] = p["health_check_grace_period"]
+        return service
+
+    def _scaling_view(self, target, policies):
+        if not target:
+            return None
+        view = {"min_capacity": target["MinCapacity"], "max_capacity": target["MaxCapacity"], "policies": {}}
+        for policy in policies:
+            config = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
+            metric = config.get("PredefinedMetricSpecification") or {}
+            view["policies"][policy["PolicyName"]] = {
+                "metric": metric.get("PredefinedMetricType"), "resource_label": metric.get("ResourceLabel"),
+                "target_value": float(config.get("TargetValue", 0)),
+                "scale_in_cooldown": config.get("ScaleInCooldown"), "scale_out_cooldown": config.get("ScaleOutCooldown")}
+        return view
+
+    def _desired_scaling(self):
+        scaling = self.params.get("autoscaling")
+        if not scaling:
+            return None
+        return {"min_capacity": scaling["min_capacity"], "max_capacity": scaling["max_capacity"], "policies": {
+            f"{self.name}-{scaling['metric']}": {
+                "metric": METRICS[scaling["metric"]],
+                "resource_label": scaling.get("resource_label") if scaling["metric"] == "alb_requests" else None,
+                "target_value": float(scaling["target_value"]),
+                "scale_in_cooldown": scaling["scale_in_cooldown"], "scale_out_cooldown": scaling["scale_out_cooldown"]}}}
+
+    # -- present --------------------------------------------------------------------------------
+    def present(self):
+        service = ecs.describe_service(self.ecs, self.cluster, self.name)
+        desired_td = render(self.family, self.params["task"], self.module.region, self.params["task"].get("log_group"))
+        current_td = ecs.describe_task_definition(self.ecs, service["taskDefinition"]) if service else None
+        td_arn, td_changes = self._ensure_task_definition(desired_td, current_td)
+
+        desired_service = self._desired_service(td_arn)
+        before_service = self._service_view(service) if service else None
+        after_service = self._service_view(desired_service)
+        rollout = False
+        if not service:
+            params = dict(desired_service, tags=[{"key": k, "value": v} for k, v in self._tags().items()])
+            service = self._do(f"create service {self.name} ({self.params['desired_count']} tasks)",
+                               ecs.create_service, self.ecs, params)
+            rollout = True
+        else:
+            changes = self._service_changes(service, desired_service, before_service, after_service)
+            if changes:
+                fields = ", ".join(sorted(changes))
+                updated = self._do(f"update service {self.name}: {fields}", ecs.update_service, self.ecs, self.cluster,
+                                   self.name, changes)
+                service = updated or service
+                rollout = True
+            self._ensure_tags(service)
+
+        before_scaling, after_scaling = self._ensure_autoscaling(self._desired_scaling())
+        if rollout and self.params["wait"] and not self.check_mode:
+            service = self._wait_for_rollout()
+        before = {"task_definition": canonical(current_td) if current_td else None, "service": before_service,
+                  "autoscaling": before_scaling}
+        after = {"task_definition": canonical(desired_td), "service": after_service, "autoscaling": after_scaling}
+        return before, after, service, td_changes
+
+    def _ensure_task_definition(self, desired, current):
+        """ARN of the task definition to run: the current one, the family's latest if it matches, or a new one."""
+        want = canonical(desired)
+        if current and not changed_paths(canonical(current), want):
+            return current["taskDefinitionArn"], []
+        latest = ecs.describe_task_definition(self.ecs, self.family)
+        if latest and latest.get("status") == "ACTIVE" and not changed_paths(canonical(latest), want):
+            return latest["taskDefinitionArn"], []  # registered by an earlier run that did not finish
+        base = current or latest
+        fields = changed_paths(canonical(base), want) if base else []
+        summary = f" (changed: {', '.join(fields)})" if fields else ""
+        tags = [{"key": k, "value": v} for k, v in self._tags().items()]
+        registered = self._do(f"register task definition {self.family}{summary}", ecs.register_task_definition,
+                              self.ecs, desired, tags)
+        return (registered["taskDefinitionArn"] if registered else NEW_TASK_DEFINITION), fields
+
+    def _service_changes(self, service, desired, before, after):
+        changes = {}
+        if service.get("taskDefinition") != desired["taskDefinition"]:
+            changes["taskDefinition"] = desired["taskDefinition"]
+        mapping = {"network": "networkConfiguration", "load_balancers": "loadBalancers",
+                   "capacity_provider_strategy": "capacityProviderStrategy", "deployment": "deploymentConfiguration",
+                   "platform_version": "platformVersion", "enable_execute_command": "enableExecuteCommand",
+                   "propagate_tags": "propagateTags", "health_check_grace_period": "healthCheckGracePeriodSeconds"}
+        for key, api_key in mapping.items():
+            if before.get(key) != after.get(key) and api_key in desired:
+                changes[api_key] = desired[api_key]
+        if "capacityProviderStrategy" in changes:
+            changes["forceNewDeployment"] = True  # ECS requires it when the strategy changes
+        return changes
+
+    def _ensure_tags(self, service):
+        current = _ecs_tags(service.get("tags"))
+        to_set, to_unset = tag_delta(current, self._tags(), self.params["purge_tags"] and
+                                     self.params.get("tags") is not None)
+        if to_set:
+            self._do(f"set tags {', '.join(sorted(to_set))} on service {self.name}", ecs.tag_resource, self.ecs,
+                     service["serviceArn"], to_set)
+        if to_unset:
+            self._do(f"remove tags {', '.join(sorted(to_unset))} from service {self.name}", ecs.untag_resource,
+                     self.ecs, service["serviceArn"], to_unset)
+
+    def _ensure_autoscaling(self, wanted):
+        target = ecs.describe_scalable_target(self._scaling(), self.resource_id)
+        policies = ecs.describe_scaling_policies(self._scaling(), self.resource_id) if target else []
+        current = self._scaling_view(target, policies)
+        if wanted is None:
+            if current:
+                for name in sorted(current["policies"]):
+                    self._do(f"delete scaling policy {name}", ecs.delete_scaling_policy, self._scaling(),
+                             self.resource_id, name)
+                self._do(f"deregister scalable target {self.resource_id}", ecs.deregister_scalable_target,
+                         self._scaling(), self.resource_id)
+            return current, None
+        if not current or (current["min_capacity"], current["max_capacity"]) != (wanted["min_capacity"],
+                                                                                 wanted["max_capacity"]):
+            self._do(f"register scalable target {self.resource_id} {wanted['min_capacity']}-{wanted['max_capacity']} "
+                     "tasks", ecs.register_scalable_target, self._scaling(), self.resource_id,
+                     wanted["min_capacity"], wanted["max_capacity"])
+        have = (current or {}).get("policies", {})
+        for name, policy in wanted["policies"].items():
+            if have.get(name) != policy:
+                configuration = {"TargetValue": policy["target_value"], "ScaleInCooldown": policy["scale_in_cooldown"],
+                                 "ScaleOutCooldown": policy["scale_out_cooldown"],
+                                 "PredefinedMetricSpecification": {"PredefinedMetricType": policy["metric"]}}
+                if policy["resource_label"]:
+                    configuration["PredefinedMetricSpecification"]["ResourceLabel"] = policy["resource_label"]
+                self._do(f"put scaling policy {name} ({policy['metric']} {policy['target_value']:g})",
+                         ecs.put_scaling_policy, self._scaling(), self.resource_id, name, configuration)
+        for name in sorted(set(have) - set(wanted["policies"])):
+            self._do(f"delete scaling policy {name}", ecs.delete_scaling_policy, self._scaling(), self.resource_id,
+                     name)
+        return current, wanted
+
+    def _wait_for_rollout(self):
+        seen = {}
+
+        def poll():
+            service = ecs.describe_service(self.ecs, self.cluster, self.name)
+            seen["service"] = service
+            primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+            state = primary.get("rolloutState")
+            if state == "FAILED":
+                fail_wait(self._failure_report(service, primary))
+            done = state == "COMPLETED" or (state is None and len(service.get("deployments", [])) == 1 and
+                                            service.get("runningCount") == service.get("desiredCount"))
+            return done, f"{state} ({primary.get('runningCount')}/{primary.get('desiredCount')} running)"
+
+        try:
+            wait_for(poll, f"the rollout of service {self.name}", self.params["wait_timeout"], delay=5, max_delay=15)
+        except SeedAWSError as e:
+            if "Timed out" in (e.message or "") and seen.get("service"):
+                raise SeedAWSError(message=f"{e.message}. {self._failure_report(seen['service'], {})}") from None
+            raise
+        return seen["service"]
+
+    def _failure_report(self, service, primary):
+        """What went wrong, in AWS's words: the rollout reason, recent events, stopped tasks' reasons."""
+        lines = []
+        if primary.get("rolloutStateReason"):
+            lines.append(f"Rollout: {primary['rolloutStateReason']}")
+        events = [e.get("message") for e in (service.get("events") or [])[:5]]
+        if events:
+            lines.append("Recent events: " + " | ".join(events))
+        reasons = []
+        for task in ecs.stopped_tasks(self.ecs, self.cluster, self.name):
+            containers = "; ".join(f"{c.get('name')}: {c.get('reason') or 'exit ' + str(c.get('exitCode'))}"
+                                   for c in task.get("containers", []) if c.get("reason") or c.get("exitCode"))
+            reasons.append(f"{task['taskArn'].split('/')[-1]}: {task.get('stoppedReason')}"
+                           + (f" ({containers})" if containers else ""))
+        if reasons:
+            lines.append("Stopped tasks: " + " | ".join(reasons))
+        return "Rollout of service {0} failed. {1}".format(self.name, " ".join(lines) or "ECS gave no reason.")
+
+    # -- absent ---------------------------------------------------------------------------------
+    def absent(self):
+        service = ecs.describe_service(self.ecs, self.cluster, self.name)
+        before_scaling, _after = self._ensure_autoscaling(None)
+        if service:
+            self._do(f"delete service {self.name}", ecs.delete_service, self.ecs, self.cluster, self.name)
+            if self.params["wait"] and not self.check_mode:
+                wait_until_gone(lambda: [s for s in [ecs.describe_service(self.ecs, self.cluster, self.name)] if s],
+                                "serviceName", ("inactive",), f"service {self.name} to be deleted",
+                                self.params["wait_timeout"], state_key="status")
+        for arn in ecs.list_task_definitions(self.ecs, self.family):
+            if arn.split("/")[-1].rsplit(":", 1)[0] == self.family:
+                self._do(f"deregister task definition {arn.split('/')[-1]}", ecs.deregister_task_definition, self.ecs,
+                         arn)
+        before = {"service": self._service_view(service), "autoscaling": before_scaling} if service else {}
+        return before, {}, {}, []
+
+
+def service_facts(service):
+    if not service:
+        return {}
+    primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+    return {
+        "arn": service.get("serviceArn"),
+        "name": service.get("serviceName"),
+        "cluster_arn": service.get("clusterArn"),
+        "task_definition": service.get("taskDefinition"),
+        "desired_count": service.get("desiredCount"),
+        "running_count": service.get("runningCount"),
+        "rollout_state": primary.get("rolloutState"),
+        "events": [e.get("message") for e in (service.get("events") or [])[:10]],
+    }
+
+
+def main():
+    container_spec = dict(
+        name=dict(type="str", required=True),
+        image=dict(type="str", required=True),
+        essential=dict(type="bool", default=True),
+        ports=dict(type="list", elements="int"),
+        environment=dict(type="dict"),
+        secrets=dict(type="dict", no_log=False),
+        command=dict(type="list", elements="str"),
+        entrypoint=dict(type="list", elements="str"),
+        user=dict(type="str"),
+        working_directory=dict(type="str"),
+        cpu=dict(type="int"),
+        memory=dict(type="int"),
+        memory_reservation=dict(type="int"),
+        readonly_root_filesystem=dict(type="bool"),
+        init_process=dict(type="bool"),
+        stop_timeout=dict(type="int"),
+        depends_on=dict(type="list", elements="dict", options=dict(
+            container=dict(type="str", required=True),
+            condition=dict(type="str", default="START", choices=["START", "COMPLETE", "SUCCESS", "HEALTHY"]))),
+        health_check=dict(type="dict", options=dict(
+            command=dict(type="list", elements="str", required=True),
+            interval=dict(type="int", default=30),
+            timeout=dict(type="int", default=5),
+            retries=dict(type="int", default=3),
+            start_period=dict(type="int"))),
+        log_group=dict(type="str"),
+        log_stream_prefix=dict(type="str"),
+    )
+    argument_spec = dict(
+        cluster=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        family=dict(type="str"),
+        task=dict(type="dict", options=dict(
+            cpu=dict(type="int", default=256),
+            memory=dict(type="int", default=512),
+            cpu_architecture=dict(type="str", default="X86_64", choices=["X86_64", "ARM64"]),
+            execution_role_arn=dict(type="str"),
+            task_role_arn=dict(type="str"),
+            ephemeral_storage_gib=dict(type="int"),
+            log_group=dict(type="str"),
+            containers=dict(type="list", elements="dict", required=True, options=container_spec),
+        )),
+        subnets=dict(type="list", elements="str"),
+        security_groups=dict(type="list", elements="str", default=[]),
+        assign_public_ip=dict(type="bool", default=False),
+        load_balancers=dict(type="list", elements="dict", default=[], options=dict(
+            target_group_arn=dict(type="str", required=True),
+            container_name=dict(type="str", required=True),
+            container_port=dict(type="int", required=True),
+        )),
+        desired_count=dict(type="int", default=1),
+        capacity_provider_strategy=dict(type="list", elements="dict",
+                                        default=[{"capacity_provider": "FARGATE", "weight": 1, "base": 0}],
+                                        options=dict(capacity_provider=dict(type="str", required=True),
+                                                     weight=dict(type="int", default=1),
+                                                     base=dict(type="int", default=0))),
+        platform_version=dict(type="str", default="LATEST"),
+        deployment=dict(type="dict", default={}, options=dict(
+            minimum_healthy_percent=dict(type="int", default=100),
+            maximum_percent=dict(type="int", default=200),
+            circuit_breaker=dict(type="bool", default=True),
+            rollback=dict(type="bool", default=True),
+        )),
+        health_check_grace_period=dict(type="int", default=60),
+        enable_execute_command=dict(type="bool", default=False),
+        propagate_tags=dict(type="str", default="SERVICE", choices=["SERVICE", "TASK_DEFINITION", "NONE"]),
+        autoscaling=dict(type="dict", options=dict(
+            min_capacity=dict(type="int", required=True),
+            max_capacity=dict(type="int", required=True),
+            metric=dict(type="str", default="cpu", choices=["cpu", "memory", "alb_requests"]),
+            target_value=dict(type="float", default=60),
+            resource_label=dict(type="str"),
+            scale_in_cooldown=dict(type="int", default=300),
+            scale_out_cooldown=dict(type="int", default=60),
+        )),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=900),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+    module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        manager = ServiceManager(module)
+        if module.params["state"] == "present":
+            before, after, service, _fields = manager.present()
+        else:
+            before, after, service, _fields = manager.absent()
+    except SeedAWSError as e:
+        module.fail_json_aws_error(e)
+    result = {"changed": bool(manager.actions), "actions": manager.actions, "service": service_facts(service)}
+    if module.params["state"] == "present" and service and service.get("taskDefinition"):
+        arn = service["taskDefinition"]
+        result["task_definition"] = {"arn": arn, "family": arn.split("/")[-1].rsplit(":", 1)[0],
+                                     "revision": int(arn.rsplit(":", 1)[1]) if arn[-1].isdigit() else None}
+    if module._diff:
+        result["diff"] = build_diff(before, after)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""ecs_service against the local AWS over HTTP: task definition change detection, service updates,
+autoscaling ownership of the desired count, teardown. The local AWS runs no containers: moto reports
+a new service's rollout as completed (tools/moto_fidelity.py); the failure path is covered with
+recorded responses in tests/unit/plugins/modules/test_ecs_service.py."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from support.servers import boto3_client
+from support.converge import converge
+
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+
+
+@pytest.fixture
+def platform(clean_aws, ansible):
+    net = ansible.module("vpc_network", {"name": "svc", "environment": "it", "cidr": "10.44.0.0/16",
+                                         "nat_mode": "none"})
+    assert not net.get("failed"), net.get("msg")
+    boto3_client("ecs", clean_aws.endpoint_url).create_cluster(clusterName="it", capacityProviders=[
+        "FARGATE", "FARGATE_SPOT"])
+    clean_aws.reset_counts()
+    return net["network"]
+
+
+def service_args(network, **overrides):
+    args = {
+        "cluster": "it", "name": "backend",
+        "task": {"cpu": 256, "memory": 512, "log_group": "/seed/it/backend",
+                 "execution_role_arn": "arn:aws:iam::123456789012:role/it-backend-exec",
+                 "task_role_arn": "arn:aws:iam::123456789012:role/it-backend-task",
+                 "containers": [{"name": "backend", "image": "registry.local/backend@sha256:" + "1" * 64,
+                                 "ports": [8000], "environment": {"APP_GREETING": "hello", "LOG_LEVEL": "info"},
+                                 "secrets": {"DB_PASSWORD": SECRET + ":password::"},
+                                 "health_check": {"command": ["CMD-SHELL", "true"]}}]},
+        "subnets": network["subnet_ids"]["private"],
+        "security_groups": [network["security_groups"]["app"]],
+        "capacity_provider_strategy": [{"capacity_provider": "FARGATE", "weight": 1, "base": 1},
+                                       {"capacity_provider": "FARGATE_SPOT", "weight": 3}],
+        "desired_count": 2,
+        "autoscaling": {"min_capacity": 2, "max_capacity": 6, "metric": "cpu", "target_value": 60},
+        "wait_timeout": 60,
+    }
+    args.update(overrides)
+    return args
+
+
+def container(args):
+    return args["task"]["containers"][0]
+
+
+@pytest.mark.parametrize("change, changed_field", [
+    (lambda c: c.update(image="registry.local/backend@sha256:" + "2" * 64), "containers.backend.image"),
+    (lambda c: c["environment"].update(APP_GREETING="bonjour"), "containers.backend.environment.APP_GREETING"),
+    (lambda c: c["secrets"].update(DB_PASSWORD=SECRET + ":username::"), "containers.backend.secrets.DB_PASSWORD"),
+    (lambda c: c["health_check"].update(retries=5), "containers.backend.healthCheck.retries"),
+])
+def test_task_definition_changes_register_one_revision(platform, clean_aws, ansible, change, changed_field):
+    args = service_args(platform)
+    converge(ansible, clean_aws, args, "ecs_service")
+    changed = copy.deepcopy(args)
+    change(container(changed))
+    applied = converge(ansible, clean_aws, changed, "ecs_service")
+    assert applied["actions"] == [
+        f"register task definition it-backend (changed: {changed_field})",
+        "update service backend: taskDefinition"]
+    assert applied["task_definition"]["revision"] == 2
+    ecs = boto3_client("ecs", clean_aws.endpoint_url)
+    service = ecs.describe_services(cluster="it", services=["backend"])["services"][0]
+    assert service["taskDefinition"].endswith(":2")
+
+
+def test_service_lifecycle(platform, clean_aws, ansible):
+    args = service_args(platform)
+    created = converge(ansible, clean_aws, args, "ecs_service")
+    assert created["actions"] == ["register task definition it-backend", "create service backend (2 tasks)",
+                                  "register scalable target service/it/backend 2-6 tasks",
+                                  "put scaling policy backend-cpu (ECSServiceAverageCPUUtilization 60)"]
+    assert created["service"]["rollout_state"] == "COMPLETED"
+    ecs = boto3_client("ecs", clean_aws.endpoint_url)
+    td = ecs.describe_task_definition(taskDefinition="it-backend:1")["taskDefinition"]
+    assert td["cpu"] == "256" and td["networkMode"] == "awsvpc"
+    assert td["containerDefinitions"][0]["secrets"] == [{"name": "DB_PASSWORD", "valueFrom": SECRET + ":password::"}]
+    assert not any(e["name"] == "DB_PASSWORD" for e in td["containerDefinitions"][0]["environment"])
+
+    # Autoscaling owns the desired count: a scaled service is never reset by a rerun.
+    ecs.update_service(cluster="it", service="backend", desiredCount=5)
+    clean_aws.reset_counts()
+    again = ansible.module("ecs_service", args)
+    assert again["changed"] is False and clean_aws.requests()["writes"] == 0
+    assert ecs.describe_services(cluster="it", services=["backend"])["services"][0]["desiredCount"] == 5
+
+    # Service-level fields update in place; task-level cpu/memory register a revision.
+    bigger = service_args(platform, enable_execute_command=True,
+                          deployment={"minimum_healthy_percent": 50, "maximum_percent": 200},
+                          autoscaling={"min_capacity": 2, "max_capacity": 10, "metric": "memory", "target_value": 70})
+    bigger["task"].update(cpu=512, memory=1024)
+    updated = converge(ansible, clean_aws, bigger, "ecs_service")
+    assert updated["actions"] == [
+        "register task definition it-backend (changed: cpu, memory)",
+        "update service backend: deploymentConfiguration, enableExecuteCommand, taskDefinition",
+        "register scalable target service/it/backend 2-10 tasks",
+        "put scaling policy backend-memory (ECSServiceAverageMemoryUtilization 70)",
+        "delete scaling policy backend-cpu"]
+    service = ecs.describe_services(cluster="it", services=["backend"])["services"][0]
+    assert service["deploymentConfiguration"]["minimumHealthyPercent"] == 50
+    assert service["enableExecuteCommand"] is True
+
+    gone = converge(ansible, clean_aws, {"cluster": "it", "name": "backend", "state": "absent", "wait_timeout": 60},
+                    "ecs_service")
+    assert gone["actions"][-2:] == ["deregister task definition it-backend:1", "deregister task definition it-backend:2"]
+    assert ecs.describe_services(cluster="it", services=["backend"])["services"][0]["status"] == "INACTIVE"
+    assert ecs.list_task_definitions(familyPrefix="it-backend", status="ACTIVE")["taskDefinitionArns"] == []
+    scaling = boto3_client("application-autoscaling", clean_aws.endpoint_url)
+    assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"] == []
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda a: a["task"].update(cpu=256, memory=4096), "task.memory"),
+    (lambda a: container(a).update(ports=[70000]), "task.containers[0].ports[0]"),
+    (lambda a: a.update(load_balancers=[{"target_group_arn": "arn:tg", "container_name": "backend",
+                                         "container_port": 9000}]), "load_balancers[0].container_port"),
+    (lambda a: container(a)["secrets"].update(TOKEN="plain-text"), "task.containers[0].secrets.TOKEN"),
+    (lambda a: a.update(autoscaling={"min_capacity": 5, "max_capacity": 2}), "autoscaling.max_capacity"),
+])
+def test_bad_input_deploys_nothing(platform, clean_aws, ansible, mutate, field):
+    args = service_args(platform)
+    mutate(args)
+    clean_aws.reset_counts()
+    result = ansible.module("ecs_service", args)
+    assert result.get("failed") and result["msg"].startswith(field + ":"), result.get("msg")
+    assert clean_aws.requests()["total"] == 0

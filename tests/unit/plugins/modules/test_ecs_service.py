@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rollout-failure path of ecs_service, with recorded responses.
+
+The local AWS runs no containers, so a failing rollout cannot happen there. These responses follow
+the documented shapes of DescribeServices (deployments[].rolloutState/rolloutStateReason, events[])
+and DescribeTasks (stoppedReason, containers[].reason/exitCode), as ECS returns them when the
+deployment circuit breaker stops a rollout whose tasks fail their health checks.
+"""
+
+import pytest
+
+from ansible_collections.seed.aws_migration.plugins.module_utils import ecs
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.modules import ecs_service
+
+FAILED_SERVICE = {
+    "serviceName": "backend", "status": "ACTIVE", "desiredCount": 2, "runningCount": 0,
+    "deployments": [
+        {"id": "ecs-svc/2", "status": "PRIMARY", "rolloutState": "FAILED", "runningCount": 0, "desiredCount": 2,
+         "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start."},
+        {"id": "ecs-svc/1", "status": "ACTIVE", "rolloutState": "COMPLETED", "runningCount": 2, "desiredCount": 2},
+    ],
+    "events": [
+        {"message": "(service backend) (deployment ecs-svc/2) deployment failed: tasks failed to start."},
+        {"message": "(service backend) has started 2 tasks: (task 4f1) (task 9c2)."},
+    ],
+}
+STOPPED_TASKS = [
+    {"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/it/4f1", "stoppedReason": "Task failed container health checks",
+     "containers": [{"name": "backend", "exitCode": 137, "reason": None}]},
+    {"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/it/9c2",
+     "stoppedReason": "CannotPullContainerError: pull image manifest has been retried 5 time(s)",
+     "containers": [{"name": "backend", "reason": "CannotPullContainerError: ref not found"}]},
+]
+
+
+def manager(**params):
+    m = ecs_service.ServiceManager.__new__(ecs_service.ServiceManager)
+    m.ecs, m.cluster, m.name, m.check_mode, m.actions = object(), "it", "backend", False, []
+    m.params = dict({"wait_timeout": 60}, **params)
+    return m
+
+
+def test_failed_rollout_reports_events_and_stopped_task_reasons(monkeypatch):
+    monkeypatch.setattr(ecs, "describe_service", lambda client, cluster, name: FAILED_SERVICE)
+    monkeypatch.setattr(ecs, "stopped_tasks", lambda client, cluster, name: STOPPED_TASKS)
+    with pytest.raises(SeedAWSError) as e:
+        manager()._wait_for_rollout()
+    message = e.value.message
+    assert "Rollout of service backend failed" in message
+    assert "circuit breaker: tasks failed to start" in message
+    assert "deployment failed: tasks failed to start" in message
+    assert "4f1: Task failed container health checks (backend: exit 137)" in message
+    assert "CannotPullContainerError: ref not found" in message
+
+
+def test_rollout_timeout_says_where_it_stood(monkeypatch):
+    in_progress = dict(FAILED_SERVICE, deployments=[dict(FAILED_SERVICE["deployments"][0], rolloutState="IN_PROGRESS",
+                                                         rolloutStateReason="ECS deployment ecs-svc/2 in progress.")])
+    monkeypatch.setattr(ecs, "describe_service", lambda client, cluster, name: in_progress)
+    monkeypatch.setattr(ecs, "stopped_tasks", lambda client, cluster, name: STOPPED_TASKS[:1])
+    with pytest.raises(SeedAWSError) as e:
+        manager(wait_timeout=0)._wait_for_rollout()
+    message = e.value.message
+    assert message.startswith("Timed out after 0s waiting for the rollout of service backend")
+    assert "IN_PROGRESS (0/2 running)" in message and "Task failed container health checks" in message
+
+
+def test_completed_rollout_returns_the_service(monkeypatch):
+    done = dict(FAILED_SERVICE, runningCount=2, deployments=[dict(FAILED_SERVICE["deployments"][0],
+                                                                  rolloutState="COMPLETED", runningCount=2)])
+    monkeypatch.setattr(ecs, "describe_service", lambda client, cluster, name: done)
+    assert manager()._wait_for_rollout() is done
+
+
+def params(**overrides):
+    base = {"state": "present", "subnets": ["subnet-1"], "load_balancers": [],
+            "capacity_provider_strategy": [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}],
+            "deployment": {"minimum_healthy_percent": 100, "maximum_percent": 200}, "autoscaling": None,
+            "task": {"cpu": 256, "memory": 512, "containers": [{"name": "web", "image": "x", "ports": [8080]}]}}
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize("overrides, field", [
+    (dict(task=None), "task"),
+    (dict(subnets=[]), "subnets"),
+    (dict(load_balancers=[{"target_group_arn": "arn:tg", "container_name": "api", "container_port": 8080}]),
+     "load_balancers[0].container_name"),
+    (dict(capacity_provider_strategy=[]), "capacity_provider_strategy"),
+    (dict(deployment={"minimum_healthy_percent": 150, "maximum_percent": 200}), "deployment.minimum_healthy_percent"),
+    (dict(autoscaling={"min_capacity": 1, "max_capacity": 3, "metric": "alb_requests", "target_value": 100}),
+     "autoscaling.resource_label"),
+])
+def test_validation_names_the_field(overrides, field):
+    with pytest.raises(ValidationError) as e:
+        ecs_service.validate(params(**overrides))
+    assert e.value.field == field
