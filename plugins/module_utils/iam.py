@@ -68,3 +68,15 @@ def delete_role_policy(client, role, policy):
 def delete_role(client, name):
     client.delete_role(RoleName=name)
     return True
+
+
+@H.common_error_handler("tag IAM role")
+@retry
+def tag_role(client, name, tags):
+    client.tag_role(RoleName=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+
+
+@H.common_error_handler("get caller identity")
+@retry
+def caller_account(sts_client):
+    return sts_client.get_caller_identity()["Account"]

@@ -17,7 +17,7 @@ description:
     Fargate Spot), the deployment circuit breaker with rollback, min/max healthy percent and a health-check grace
     period. Every managed field is compared on each run and updated in place.
   - O(desired_count) is used when the service is created and then left to autoscaling (target tracking on CPU,
-    memory or ALB requests per target): a run never resets a scaled service.
+    memory or ALB requests per target) - a run never resets a scaled service.
   - After a change the module waits for the rollout to complete; when it fails or times out it reports the service
     events and the reasons the stopped tasks give.
 author:
@@ -299,6 +299,24 @@ options:
         description: Seconds between scale-out steps.
         type: int
         default: 60
+  manage_roles:
+    description:
+      - Create and keep the task execution role (C(<family>-execution)) and the task role (C(<family>-task)) of the
+        service, with policies derived from what it references - the ECR repositories of its images, its log
+        groups, its secrets - and nothing else. An ARN given in O(task.execution_role_arn) or
+        O(task.task_role_arn) is used instead of the role the module would manage.
+    type: bool
+    default: true
+  task_role_statements:
+    description: IAM policy statements the containers need (the task role's policy), for example S3 access.
+    type: list
+    elements: dict
+    default: []
+  kms_keys:
+    description: ARNs of the KMS keys that encrypt the service's secrets (the execution role may decrypt with them).
+    type: list
+    elements: str
+    default: []
   wait:
     description: Whether to wait for the rollout to complete after a change.
     type: bool
@@ -406,7 +424,11 @@ task_definition:
            "family": "production-backend", "revision": 7}
 """
 
+import hashlib
+
 from ansible_collections.seed.aws_migration.plugins.module_utils import ecs
+from ansible_collections.seed.aws_migration.plugins.module_utils import iam
+from ansible_collections.seed.aws_migration.plugins.module_utils import iam_roles
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import changed_paths
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import canonical
@@ -581,7 +603,8 @@ class ServiceManager:
     # -- present --------------------------------------------------------------------------------
     def present(self):
         service = ecs.describe_service(self.ecs, self.cluster, self.name)
-        desired_td = render(self.family, self.params["task"], self.module.region, self.params["task"].get("log_group"))
+        task = self._ensure_roles(dict(self.params["task"]))
+        desired_td = render(self.family, task, self.module.region, task.get("log_group"))
         current_td = ecs.describe_task_definition(self.ecs, service["taskDefinition"]) if service else None
         td_arn, td_changes = self._ensure_task_definition(desired_td, current_td)
 
@@ -611,6 +634,42 @@ class ServiceManager:
                   "autoscaling": before_scaling}
         after = {"task_definition": canonical(desired_td), "service": after_service, "autoscaling": after_scaling}
         return before, after, service, td_changes
+
+    def _role_name(self, kind):
+        name = f"{self.family}-{kind}"
+        if len(name) > 64:
+            name = name[:55] + "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+        return name
+
+    def _iam(self):
+        if not hasattr(self, "_iam_client"):
+            self._iam_client = self.module.seed_client("iam")
+        return self._iam_client
+
+    def _ensure_roles(self, task):
+        """Converge the derived roles the task does not name itself; returns the task with their ARNs."""
+        if not self.params["manage_roles"] or (task.get("execution_role_arn") and task.get("task_role_arn")):
+            return task
+        region = self.module.region
+        account = iam.caller_account(self.module.seed_client("sts"))
+        trust = iam_roles.ecs_tasks_trust(region, account)
+        tags = {TAG_MANAGED_BY: "seed.aws_migration", "seed:service": f"{self.cluster.split('/')[-1]}/{self.name}"}
+        if not task.get("execution_role_arn"):
+            name = self._role_name("execution")
+            policy = iam_roles.execution_policy(task["containers"], region, account, task.get("log_group"),
+                                                self.params["kms_keys"])
+            iam_roles.ensure_role(self._iam(), self._do, name, trust, policy,
+                                  dict(tags, **{TAG_COMPONENT: "ecs-execution-role"}),
+                                  f"ECS task execution role of {self.name} (seed.aws_migration)")
+            task["execution_role_arn"] = iam_roles.role_arn(region, account, name)
+        if not task.get("task_role_arn"):
+            name = self._role_name("task")
+            policy = iam_roles.task_policy(self.params["task_role_statements"], self.params["enable_execute_command"])
+            iam_roles.ensure_role(self._iam(), self._do, name, trust, policy,
+                                  dict(tags, **{TAG_COMPONENT: "ecs-task-role"}),
+                                  f"ECS task role of {self.name} (seed.aws_migration)")
+            task["task_role_arn"] = iam_roles.role_arn(region, account, name)
+        return task
 
     def _ensure_task_definition(self, desired, current):
         """ARN of the task definition to run: the current one, the family's latest if it matches, or a new one."""
@@ -740,6 +799,9 @@ class ServiceManager:
             if arn.split("/")[-1].rsplit(":", 1)[0] == self.family:
                 self._do(f"deregister task definition {arn.split('/')[-1]}", ecs.deregister_task_definition, self.ecs,
                          arn)
+        if self.params["manage_roles"]:
+            for kind in ("execution", "task"):
+                iam_roles.delete_role(self._iam(), self._do, self._role_name(kind))
         before = {"service": self._service_view(service), "autoscaling": before_scaling} if service else {}
         return before, {}, {}, []
 
@@ -838,6 +900,9 @@ def main():
             scale_in_cooldown=dict(type="int", default=300),
             scale_out_cooldown=dict(type="int", default=60),
         )),
+        manage_roles=dict(type="bool", default=True),
+        task_role_statements=dict(type="list", elements="dict", default=[]),
+        kms_keys=dict(type="list", elements="str", default=[], no_log=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=900),
         tags=dict(type="dict", aliases=["resource_tags"]),

@@ -72,8 +72,7 @@ def find_networks(module):
     networks = []
     for vpc in ns.discover_vpcs(client, module.params["environment"], module.params["name"]):
         tags = tags_of(vpc)
-        obs = ns.discover(client, vpc, tags[TAG_ENVIRONMENT], tags[TAG_NAME], module.region,
-                           logs_client=logs_client)
+        obs = ns.discover(client, vpc, tags[TAG_ENVIRONMENT], tags[TAG_NAME], module.region, logs_client=logs_client)
         networks.append(dict(ns.network_facts(obs), managed=ns.observed_view(obs)))
     return sorted(networks, key=lambda n: (n["environment"], n["name"], n["vpc_id"]))
 

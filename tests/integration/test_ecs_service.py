@@ -133,3 +133,27 @@ def test_bad_input_deploys_nothing(platform, clean_aws, ansible, mutate, field):
     result = ansible.module("ecs_service", args)
     assert result.get("failed") and result["msg"].startswith(field + ":"), result.get("msg")
     assert clean_aws.requests()["total"] == 0
+
+
+def test_derived_roles_are_created_scoped_and_removed(platform, clean_aws, ansible):
+    args = service_args(platform)
+    args["task"].pop("execution_role_arn")
+    args["task"].pop("task_role_arn")
+    container(args)["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/seed/backend@sha256:" + "3" * 64
+    created = converge(ansible, clean_aws, args, "ecs_service")
+    assert created["actions"][:4] == ["create iam role it-backend-execution",
+                                      "put policy seed-least-privilege on iam role it-backend-execution",
+                                      "create iam role it-backend-task", "register task definition it-backend"]
+    iam = boto3_client("iam", clean_aws.endpoint_url)
+    policy = iam.get_role_policy(RoleName="it-backend-execution", PolicyName="seed-least-privilege")["PolicyDocument"]
+    resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
+    assert resources["PullImages"] == ["arn:aws:ecr:us-east-1:123456789012:repository/seed/backend"]
+    assert resources["ReadSecrets"] == [SECRET]
+    ecs = boto3_client("ecs", clean_aws.endpoint_url)
+    td = ecs.describe_task_definition(taskDefinition="it-backend")["taskDefinition"]
+    assert td["executionRoleArn"] == "arn:aws:iam::123456789012:role/seed/it-backend-execution"
+    assert td["taskRoleArn"] == "arn:aws:iam::123456789012:role/seed/it-backend-task"
+
+    converge(ansible, clean_aws, {"cluster": "it", "name": "backend", "state": "absent", "wait_timeout": 60},
+             "ecs_service")
+    assert iam.list_roles(PathPrefix="/seed/")["Roles"] == []
