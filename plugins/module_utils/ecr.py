@@ -457,3 +457,15 @@ def delete_repository(client, name, force=False):
     """Delete a repository. Without ``force`` ECR itself refuses while it holds images."""
     client.delete_repository(repositoryName=name, force=bool(force))
     return True
+
+
+@H.common_error_handler("delete ECR image")
+@retry
+def batch_delete_image(client, name, image_ids):
+    """Delete images by ``[{"imageDigest": ...}]`` or ``[{"imageTag": ...}]``; failures other than "not found" raise."""
+    result = client.batch_delete_image(repositoryName=name, imageIds=list(image_ids))
+    failures = [f for f in result.get("failures", []) if f.get("failureCode") != "ImageNotFound"]
+    if failures:
+        raise SeedAWSError(message="Failed to delete ECR images: " + "; ".join(
+            f"{f.get('imageId')}: {f.get('failureCode')}: {f.get('failureReason')}" for f in failures))
+    return True
