@@ -299,6 +299,15 @@ options:
         description: Seconds between scale-out steps.
         type: int
         default: 60
+  log_retention_days:
+    description:
+      - The module creates the log groups its containers write to, with this retention (days), and keeps it.
+    type: int
+    default: 30
+  delete_log_groups:
+    description: With O(state=absent), also delete the service's log groups (their logs are lost).
+    type: bool
+    default: false
   manage_roles:
     description:
       - Create and keep the task execution role (C(<family>-execution)) and the task role (C(<family>-task)) of the
@@ -429,6 +438,7 @@ import hashlib
 from ansible_collections.seed.aws_migration.plugins.module_utils import ecs
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam_roles
+from ansible_collections.seed.aws_migration.plugins.module_utils import logs
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import changed_paths
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import canonical
@@ -604,6 +614,7 @@ class ServiceManager:
     def present(self):
         service = ecs.describe_service(self.ecs, self.cluster, self.name)
         task = self._ensure_roles(dict(self.params["task"]))
+        self._ensure_log_groups(task)
         desired_td = render(self.family, task, self.module.region, task.get("log_group"))
         current_td = ecs.describe_task_definition(self.ecs, service["taskDefinition"]) if service else None
         td_arn, td_changes = self._ensure_task_definition(desired_td, current_td)
@@ -634,6 +645,26 @@ class ServiceManager:
                   "autoscaling": before_scaling}
         after = {"task_definition": canonical(desired_td), "service": after_service, "autoscaling": after_scaling}
         return before, after, service, td_changes
+
+    def _logs(self):
+        if not hasattr(self, "_logs_client"):
+            self._logs_client = self.module.seed_client("logs")
+        return self._logs_client
+
+    @staticmethod
+    def _log_groups(task):
+        return sorted({c.get("log_group") or task.get("log_group") for c in task["containers"]} - {None})
+
+    def _ensure_log_groups(self, task):
+        days = self.params["log_retention_days"]
+        for group in self._log_groups(task):
+            found = logs.describe_log_group(self._logs(), group)
+            if not found:
+                self._do(f"create log group {group}", logs.create_log_group, self._logs(), group,
+                         dict(self.params.get("tags") or {}, **{TAG_MANAGED_BY: "seed.aws_migration"}))
+            if not found or found[0].get("retentionInDays") != days:
+                self._do(f"set log group {group} retention to {days} days", logs.put_retention_policy, self._logs(),
+                         group, days)
 
     def _role_name(self, kind):
         name = f"{self.family}-{kind}"
@@ -799,6 +830,10 @@ class ServiceManager:
             if arn.split("/")[-1].rsplit(":", 1)[0] == self.family:
                 self._do(f"deregister task definition {arn.split('/')[-1]}", ecs.deregister_task_definition, self.ecs,
                          arn)
+        if self.params["delete_log_groups"] and self.params.get("task"):
+            for group in self._log_groups(self.params["task"]):
+                if logs.describe_log_group(self._logs(), group):
+                    self._do(f"delete log group {group}", logs.delete_log_group, self._logs(), group)
         if self.params["manage_roles"]:
             for kind in ("execution", "task"):
                 iam_roles.delete_role(self._iam(), self._do, self._role_name(kind))
@@ -900,6 +935,8 @@ def main():
             scale_in_cooldown=dict(type="int", default=300),
             scale_out_cooldown=dict(type="int", default=60),
         )),
+        log_retention_days=dict(type="int", default=30),
+        delete_log_groups=dict(type="bool", default=False),
         manage_roles=dict(type="bool", default=True),
         task_role_statements=dict(type="list", elements="dict", default=[]),
         kms_keys=dict(type="list", elements="str", default=[], no_log=False),

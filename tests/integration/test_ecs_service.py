@@ -76,7 +76,9 @@ def test_task_definition_changes_register_one_revision(platform, clean_aws, ansi
 def test_service_lifecycle(platform, clean_aws, ansible):
     args = service_args(platform)
     created = converge(ansible, clean_aws, args, "ecs_service")
-    assert created["actions"] == ["register task definition it-backend", "create service backend (2 tasks)",
+    assert created["actions"] == ["create log group /seed/it/backend",
+                                  "set log group /seed/it/backend retention to 30 days",
+                                  "register task definition it-backend", "create service backend (2 tasks)",
                                   "register scalable target service/it/backend 2-6 tasks",
                                   "put scaling policy backend-cpu (ECSServiceAverageCPUUtilization 60)"]
     assert created["service"]["rollout_state"] == "COMPLETED"
@@ -109,9 +111,10 @@ def test_service_lifecycle(platform, clean_aws, ansible):
     assert service["deploymentConfiguration"]["minimumHealthyPercent"] == 50
     assert service["enableExecuteCommand"] is True
 
-    gone = converge(ansible, clean_aws, {"cluster": "it", "name": "backend", "state": "absent", "wait_timeout": 60},
-                    "ecs_service")
-    assert gone["actions"][-2:] == ["deregister task definition it-backend:1", "deregister task definition it-backend:2"]
+    gone = converge(ansible, clean_aws, {"cluster": "it", "name": "backend", "state": "absent", "wait_timeout": 60,
+                                         "task": args["task"], "delete_log_groups": True}, "ecs_service")
+    assert gone["actions"][-3:] == ["deregister task definition it-backend:1", "deregister task definition it-backend:2",
+                                    "delete log group /seed/it/backend"]
     assert ecs.describe_services(cluster="it", services=["backend"])["services"][0]["status"] == "INACTIVE"
     assert ecs.list_task_definitions(familyPrefix="it-backend", status="ACTIVE")["taskDefinitionArns"] == []
     scaling = boto3_client("application-autoscaling", clean_aws.endpoint_url)
@@ -141,9 +144,11 @@ def test_derived_roles_are_created_scoped_and_removed(platform, clean_aws, ansib
     args["task"].pop("task_role_arn")
     container(args)["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/seed/backend@sha256:" + "3" * 64
     created = converge(ansible, clean_aws, args, "ecs_service")
-    assert created["actions"][:4] == ["create iam role it-backend-execution",
+    assert created["actions"][:6] == ["create iam role it-backend-execution",
                                       "put policy seed-least-privilege on iam role it-backend-execution",
-                                      "create iam role it-backend-task", "register task definition it-backend"]
+                                      "create iam role it-backend-task", "create log group /seed/it/backend",
+                                      "set log group /seed/it/backend retention to 30 days",
+                                      "register task definition it-backend"]
     iam = boto3_client("iam", clean_aws.endpoint_url)
     policy = iam.get_role_policy(RoleName="it-backend-execution", PolicyName="seed-least-privilege")["PolicyDocument"]
     resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
