@@ -214,7 +214,8 @@ def test_retries_absorb_faults_without_duplicate_writes(
 
 
 def _local_env(command: str, state_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SEED_LOCAL_STATE_DIR=str(state_dir))
+    # The local AWS alone: the Docker engine and registry are covered by test_local_docker.py.
+    env = dict(os.environ, SEED_LOCAL_STATE_DIR=str(state_dir), SEED_LOCAL_SERVICES="aws")
     return subprocess.run(
         [sys.executable, str(TOOLS_DIR / "local_env.py"), command],
         env=env,

@@ -2,7 +2,8 @@
 
 ``LocalAwsServer`` starts ``tools/local_aws_server.py`` (moto with request
 counting), ``FaultProxy`` starts ``tools/fault_proxy.py`` in front of an
-endpoint.  Both bind 127.0.0.1 on a free port and are found through the ready
+endpoint.  ``LocalDocker`` brings up a Docker engine and a registry with
+``tools/local_env.py`` in a state directory of its own.  Both bind 127.0.0.1 on a free port and are found through the ready
 file they write.  Use them directly, as context managers, or through the
 fixtures in ``tests/integration/conftest.py``.
 """
@@ -10,6 +11,7 @@ fixtures in ``tests/integration/conftest.py``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -187,3 +189,155 @@ class FaultProxy(ToolProcess):
         """Change the fault rate (and the lost-response rate) at runtime."""
         config = {"rate": rate} if lost_rate is None else {"rate": rate, "lost_rate": lost_rate}
         self.call("POST", "/_proxy/config", config)
+
+
+# --------------------------------------------------------------------------
+# Docker engine and registry (tools/local_env.py) for container tests
+# --------------------------------------------------------------------------
+
+DOCKER_START_TIMEOUT = 120.0  # `up` of the engine and the registry, without the AWS server
+BASE_IMAGE = "seed/base:bookworm-python3"
+BASE_IMAGE_TIMEOUT = 900.0  # a first debootstrap on a slow mirror; seconds from the cached tarball
+
+
+class LocalDocker:
+    """A Docker engine and a registry brought up by ``tools/local_env.py up docker registry``
+    with ``SEED_LOCAL_STATE_DIR=state_dir``.
+
+    The engine is a private ``dockerd`` (socket under ``state_dir``) unless one already
+    answers at ``$DOCKER_HOST`` or /var/run/docker.sock, which is then used and never
+    stopped (:attr:`owns_engine` tells which).  The registry is always private.
+    :meth:`up` raises RuntimeError with the tool's output when something does not start.
+    """
+
+    def __init__(self, state_dir: Path | str) -> None:
+        self.state_dir = Path(state_dir)
+        self.docker_host = ""
+        self.registry_url = ""
+        self.owns_engine = False
+
+    # -- lifecycle --------------------------------------------------------
+
+    def local_env(self, *args: str, timeout: float = DOCKER_START_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        """Run ``tools/local_env.py ARGS`` on this state directory."""
+        env = dict(os.environ, SEED_LOCAL_STATE_DIR=str(self.state_dir))
+        env.pop("SEED_LOCAL_SERVICES", None)
+        return subprocess.run(
+            [sys.executable, str(TOOLS_DIR / "local_env.py"), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def up(self) -> "LocalDocker":
+        """Start (or find) the engine and start the registry; read their addresses."""
+        result = self.local_env("up", "docker", "registry")
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"tools/local_env.py up docker registry failed (exit {result.returncode}):\n"
+                f"{result.stdout}{result.stderr}"
+            )
+        self.docker_host = (self.state_dir / "docker" / "docker_host").read_text(encoding="utf-8").strip()
+        self.registry_url = (self.state_dir / "registry" / "url").read_text(encoding="utf-8").strip()
+        record = json.loads((self.state_dir / "docker" / "server.json").read_text(encoding="utf-8"))
+        self.owns_engine = bool(record.get("owned"))
+        return self
+
+    def down(self, purge: bool = True) -> str:
+        """Stop what :meth:`up` started; with ``purge``, delete the engine's and registry's data."""
+        result = self.local_env("down", "docker", "registry")
+        if purge:
+            for path in (self.state_dir / "docker" / "data", self.state_dir / "registry" / "data"):
+                shutil.rmtree(path, ignore_errors=True)
+        return result.stdout + result.stderr
+
+    # -- clients ------------------------------------------------------------
+
+    @property
+    def registry(self) -> str:
+        """``127.0.0.1:PORT``: the registry as image names spell it."""
+        return self.registry_url.split("://", 1)[-1]
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment for docker clients: ``DOCKER_HOST`` and ``SEED_REGISTRY_URL`` set."""
+        env = dict(os.environ, DOCKER_HOST=self.docker_host, SEED_REGISTRY_URL=self.registry_url)
+        env.pop("DOCKER_CONTEXT", None)
+        return env
+
+    def client(self) -> Any:
+        """A Docker SDK client for the engine."""
+        import docker
+
+        return docker.DockerClient(base_url=self.docker_host, timeout=300)
+
+    def docker(self, *args: str, check: bool = True, timeout: float = 600.0) -> subprocess.CompletedProcess[str]:
+        """Run the docker CLI against the engine; raise with its output when ``check`` fails."""
+        return self._run(["docker", *args], self.env, check, timeout)
+
+    @staticmethod
+    def _run(argv: list[str], env: dict[str, str], check: bool, timeout: float) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed (exit {result.returncode}):\n{result.stdout}{result.stderr}")
+        return result
+
+    def base_image(self) -> str:
+        """Make sure ``seed/base:bookworm-python3`` exists (``tools/base_image.sh``); return its ID."""
+        result = subprocess.run(
+            ["bash", str(TOOLS_DIR / "base_image.sh")],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=BASE_IMAGE_TIMEOUT,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"tools/base_image.sh failed (exit {result.returncode}):\n{result.stderr}")
+        return result.stdout.strip().splitlines()[-1]
+
+    def buildkit_command(self) -> tuple[list[str], dict[str, str]] | None:
+        """A docker CLI command that builds with BuildKit here, or None.
+
+        ``docker buildx build --load`` when the buildx plugin is there; else a CLI older
+        than 23 (Debian's docker.io) with ``DOCKER_BUILDKIT=1``.  A newer CLI without
+        buildx only has the legacy builder.
+        """
+        for cli in dict.fromkeys(filter(None, [shutil.which("docker"), "/usr/bin/docker"])):
+            if not os.path.exists(cli):
+                continue
+            probe = subprocess.run([cli, "buildx", "version"], env=self.env, capture_output=True, check=False)
+            if probe.returncode == 0:
+                return [cli, "buildx", "build", "--load"], self.env
+            version = subprocess.run(
+                [cli, "version", "--format", "{{.Client.Version}}"], env=self.env, capture_output=True, text=True, check=False
+            ).stdout.strip()
+            try:
+                major = int(version.split(".", 1)[0])
+            except ValueError:
+                continue
+            if major < 23:
+                return [cli, "build"], dict(self.env, DOCKER_BUILDKIT="1")
+        return None
+
+    def build(self, context: Path | str, tag: str, build_args: dict[str, str] | None = None) -> str:
+        """Build ``context`` as ``tag`` (host network); return the image ID.
+
+        BuildKit when a CLI offers it (see :meth:`buildkit_command`), else the engine's
+        legacy builder through the SDK.  On the vfs storage driver the legacy builder
+        copies the whole image for every Dockerfile instruction (seconds each).
+        """
+        build_args = build_args or {}
+        command = self.buildkit_command()
+        if command:
+            argv, env = command
+            for key, value in build_args.items():
+                argv = [*argv, "--build-arg", f"{key}={value}"]
+            self._run([*argv, "--network", "host", "-t", tag, str(context)], env, True, 600.0)
+        else:
+            self.client().images.build(
+                path=str(context), tag=tag, buildargs=build_args, network_mode="host", rm=True, forcerm=True
+            )
+        return self.client().images.get(tag).id
