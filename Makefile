@@ -18,7 +18,7 @@ NAME          := aws_migration
 # Debian bookworm packages. shellcheck: ansible-test sanity's "shellcheck" test
 # silently does nothing without it.
 APT_PACKAGES  := git make rsync curl ca-certificates python3-venv shellcheck \
-                 docker.io docker-registry postgresql prometheus graphviz
+                 docker.io docker-registry debootstrap postgresql prometheus graphviz
 DEPS_STAMP    := .cache/deps.stamp
 DEV_REQS      := requirements-dev.txt tests/unit/requirements.txt
 LINK          := .collections/ansible_collections/$(NAMESPACE)/$(NAME)
@@ -142,15 +142,17 @@ export AMAZON_AWS_PATH_PY
 
 ## ---------------------------------------------------------------- local environment
 
-local-up: ## Start the local AWS stand-ins (tools/local_env.py up)
+local-up: ## Start the local AWS, a Docker engine and a registry on loopback, and make the base image
 	$(PYTHON) tools/local_env.py up
+	@eval "$$($(PYTHON) tools/local_env.py env)" && bash tools/base_image.sh >/dev/null
 
-local-down: ## Stop them and remove their state (tools/local_env.py down)
+local-down: ## Stop what local-up started (images and registry data are kept under .local/)
 	$(PYTHON) tools/local_env.py down
 
-demo: deps collection-link local-up ## Run the whole migration against the local environment
-	ansible-playbook -i inventories/local playbooks/site.yml
-	ansible-playbook -i inventories/local playbooks/summary.yml
+demo: deps collection-link local-up ## Run site.yml against the local default and print what was built
+	@eval "$$($(PYTHON) tools/local_env.py env)" && \
+	  ansible-playbook -i inventories/local playbooks/site.yml && \
+	  ansible-playbook -i inventories/local playbooks/summary.yml
 
 ## ---------------------------------------------------------------- tests
 

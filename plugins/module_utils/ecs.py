@@ -180,3 +180,25 @@ def delete_scaling_policy(client, resource_id, name):
     client.delete_scaling_policy(PolicyName=name, ServiceNamespace="ecs", ResourceId=resource_id,
                                  ScalableDimension=SCALABLE_DIMENSION)
     return True
+
+
+@H.list_error_handler("list ECS services", [])
+@retry
+def list_services(client, cluster):
+    return paginate_all(client, "list_services", "serviceArns", cluster=cluster)
+
+
+def service_facts(service):
+    if not service:
+        return {}
+    primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+    return {
+        "arn": service.get("serviceArn"),
+        "name": service.get("serviceName"),
+        "cluster_arn": service.get("clusterArn"),
+        "task_definition": service.get("taskDefinition"),
+        "desired_count": service.get("desiredCount"),
+        "running_count": service.get("runningCount"),
+        "rollout_state": primary.get("rolloutState"),
+        "events": [e.get("message") for e in (service.get("events") or [])[:10]],
+    }

@@ -841,22 +841,6 @@ class ServiceManager:
         return before, {}, {}, []
 
 
-def service_facts(service):
-    if not service:
-        return {}
-    primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
-    return {
-        "arn": service.get("serviceArn"),
-        "name": service.get("serviceName"),
-        "cluster_arn": service.get("clusterArn"),
-        "task_definition": service.get("taskDefinition"),
-        "desired_count": service.get("desiredCount"),
-        "running_count": service.get("runningCount"),
-        "rollout_state": primary.get("rolloutState"),
-        "events": [e.get("message") for e in (service.get("events") or [])[:10]],
-    }
-
-
 def main():
     container_spec = dict(
         name=dict(type="str", required=True),
@@ -954,7 +938,7 @@ def main():
             before, after, service, _fields = manager.absent()
     except SeedAWSError as e:
         module.fail_json_aws_error(e)
-    result = {"changed": bool(manager.actions), "actions": manager.actions, "service": service_facts(service)}
+    result = {"changed": bool(manager.actions), "actions": manager.actions, "service": ecs.service_facts(service)}
     if module.params["state"] == "present" and service and service.get("taskDefinition"):
         arn = service["taskDefinition"]
         result["task_definition"] = {"arn": arn, "family": arn.split("/")[-1].rsplit(":", 1)[0],
