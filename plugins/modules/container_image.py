@@ -184,7 +184,9 @@ image:
       type: str
       sample: sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270
     pinned:
-      description: The digest-pinned reference for task definitions.
+      description:
+        - The digest-pinned reference for task definitions. In check mode, when the image would be built, the
+          tag reference (C(repository:tag)) stands in for it.
       type: str
       sample: 127.0.0.1:5000/seed/backend@sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270
     tags:
@@ -457,7 +459,8 @@ def main():
         "changed": bool(manager.actions), "actions": manager.actions, "built": manager.built,
         "pushed": manager.pushed,
         "image": {"repository": manager.repository, "tag": tag, "digest": digest, "tags": tags,
-                  "pinned": f"{manager.repository}@{digest}" if digest else None},
+                  # Without a digest (check mode, before a build) the tag stands in, so later tasks can plan.
+                  "pinned": f"{manager.repository}@{digest}" if digest else f"{manager.repository}:{tag}"},
     }
     if module._diff:
         result["diff"] = build_diff(before, after)

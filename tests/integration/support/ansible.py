@@ -68,6 +68,7 @@ class Ansible:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.runs = 0
+        self.extra_env: dict[str, str] = {}
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -83,6 +84,7 @@ class Ansible:
             NO_PROXY="127.0.0.1,localhost",
         )
         env.pop("AWS_PROFILE", None)
+        env.update(self.extra_env)
         return env
 
     def command(self, playbook: Path | str, check: bool = False, diff: bool = False,
