@@ -362,7 +362,7 @@ EXAMPLES = r"""
           secrets:
             DATABASE_PASSWORD: "{{ db_secret_arn }}:password::"
           health_check:
-            command: ["CMD-SHELL", "python3 -c \"import urllib.request; urllib.request.urlopen('http://localhost:8000/health')\""]
+            command: ["CMD", "python3", "/app/healthcheck.py"]
     subnets: "{{ network.subnet_ids.private }}"
     security_groups: ["{{ network.security_groups.app }}"]
     load_balancers:
