@@ -45,6 +45,7 @@ MISSING_CODES = [
     "InvalidVpcEndpointId.NotFound",
     "InvalidFlowLogId.NotFound",
     "ResourceNotFoundException",
+    "ClusterNotFoundException",
     "NoSuchEntity",
 ]
 

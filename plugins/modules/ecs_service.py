@@ -684,7 +684,8 @@ class ServiceManager:
         region = self.module.region
         account = iam.caller_account(self.module.seed_client("sts"))
         trust = iam_roles.ecs_tasks_trust(region, account)
-        tags = {TAG_MANAGED_BY: "seed.aws_migration", "seed:service": f"{self.cluster.split('/')[-1]}/{self.name}"}
+        tags = dict(self.params.get("tags") or {}, **{TAG_MANAGED_BY: "seed.aws_migration",
+                                                      "seed:service": f"{self.cluster.split('/')[-1]}/{self.name}"})
         if not task.get("execution_role_arn"):
             name = self._role_name("execution")
             policy = iam_roles.execution_policy(task["containers"], region, account, task.get("log_group"),
