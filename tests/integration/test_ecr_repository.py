@@ -25,6 +25,7 @@ import json
 
 import pytest
 
+from support.converge import converge as shared_converge
 from support.servers import boto3_client
 
 NAME = "seed/web-api"
@@ -47,28 +48,7 @@ BASE = dict(name=NAME, lifecycle={"keep_tagged": 30}, policy=POLICY, tags={"team
 
 
 def converge(ansible, aws, args, module="ecr_repository"):
-    """check -> apply -> re-apply; returns the applied result. Asserts the contract at each step."""
-    aws.reset_counts()
-    check = ansible.module(module, args, check=True, diff=True)
-    assert not check.get("failed"), check.get("msg")
-    assert aws.requests()["writes"] == 0, "check mode must not write"
-
-    aws.reset_counts()
-    applied = ansible.module(module, args, diff=True)
-    assert not applied.get("failed"), applied.get("msg")
-    assert applied["actions"] == check["actions"], "check mode must predict the real run exactly"
-    assert applied["changed"] == bool(applied["actions"])
-    writes = aws.requests()["writes"]
-    assert writes == len(applied["actions"]), f"{writes} write requests for {len(applied['actions'])} actions"
-    assert check["diff"]["after"] == applied["diff"]["after"]
-    applied["writes_by_action"] = aws.requests()["writes_by_action"]
-
-    aws.reset_counts()
-    again = ansible.module(module, args, diff=True)
-    assert again["changed"] is False and again["actions"] == []
-    assert aws.requests()["writes"] == 0, aws.requests()["writes_by_action"]
-    assert again["diff"]["before"] == again["diff"]["after"] == applied["diff"]["after"]
-    return applied
+    return shared_converge(ansible, aws, args, module)
 
 
 def lifecycle(keep, days=7):

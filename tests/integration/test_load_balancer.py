@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from support.converge import converge as shared_converge
 from support.servers import boto3_client
 
 NETWORK = dict(name="lbnet", environment="it", cidr="10.42.0.0/16", nat_mode="none")
@@ -16,29 +17,7 @@ HEALTH = {"path": "/healthz"}
 
 
 def converge(ansible, aws, args, module="load_balancer"):
-    """check -> apply -> re-apply; returns the applied result. Asserts the contract at each step."""
-    aws.reset_counts()
-    check = ansible.module(module, args, check=True, diff=True)
-    assert not check.get("failed"), check.get("msg")
-    assert aws.requests()["writes"] == 0, "check mode must not write"
-
-    aws.reset_counts()
-    applied = ansible.module(module, args, diff=True)
-    assert not applied.get("failed"), applied.get("msg")
-    assert applied["actions"] == check["actions"], "check mode must predict the real run exactly"
-    assert applied["changed"] == bool(applied["actions"])
-    writes = aws.requests()["writes"]
-    assert writes == len(applied["actions"]), (f"{writes} write requests for {len(applied['actions'])} actions: "
-                                               f"{aws.requests()['writes_by_action']}")
-    assert check["diff"]["after"] == applied["diff"]["after"]
-
-    aws.reset_counts()
-    again = ansible.module(module, args, diff=True)
-    assert not again.get("failed"), again.get("msg")
-    assert again["changed"] is False and again["actions"] == []
-    assert aws.requests()["writes"] == 0, aws.requests()["writes_by_action"]
-    assert again["diff"]["before"] == again["diff"]["after"] == applied["diff"]["after"]
-    return applied
+    return shared_converge(ansible, aws, args, module)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.seed.aws_migration.tests.unit.plugins.modules.module_runner import run_module
 from ansible_collections.seed.aws_migration.plugins.module_utils import ecr
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
@@ -232,9 +232,6 @@ def test_bad_authorization_token_fails_without_showing_it():
 
 
 # --- main() with the wrappers replaced -----------------------------------------------------------
-class Exit(Exception):
-    pass
-
 
 WRITES = ("create_repository", "put_image_scanning_configuration", "put_image_tag_mutability",
           "put_lifecycle_policy", "delete_lifecycle_policy", "set_repository_policy", "delete_repository_policy",
@@ -257,23 +254,7 @@ def account(monkeypatch):
 
 
 def run(monkeypatch, args, check_mode=True):
-    results = {}
-
-    def exit_json(self, **kwargs):
-        results.update(kwargs)
-        raise Exit()
-
-    def fail_json(self, **kwargs):
-        results.update(kwargs, failed=True)
-        raise Exit()
-
-    monkeypatch.setattr(ecr_repository.SeedAWSModule, "exit_json", exit_json)
-    monkeypatch.setattr(ecr_repository.SeedAWSModule, "fail_json", fail_json)
-    args = dict(args, region="us-east-1", _ansible_check_mode=check_mode, _ansible_diff=True)
-    with patch_module_args(args):
-        with pytest.raises(Exit):
-            ecr_repository.main()
-    return results
+    return run_module(monkeypatch, ecr_repository, args, check_mode)
 
 
 def test_check_mode_on_an_empty_registry_plans_everything_and_writes_nothing(monkeypatch, account):

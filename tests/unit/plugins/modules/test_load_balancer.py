@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.seed.aws_migration.tests.unit.plugins.modules.module_runner import run_module
 from ansible_collections.seed.aws_migration.plugins.module_utils import elbv2
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.modules import load_balancer as lbm
@@ -275,9 +275,6 @@ def test_plan_replaces_foreign_conditions():
 
 
 # --- main() --------------------------------------------------------------------------------------
-class Exit(Exception):
-    pass
-
 
 @pytest.fixture
 def empty_account(monkeypatch):
@@ -300,23 +297,7 @@ def empty_account(monkeypatch):
 
 
 def run(monkeypatch, args, check_mode=True):
-    results = {}
-
-    def exit_json(self, **kwargs):
-        results.update(kwargs)
-        raise Exit()
-
-    def fail_json(self, **kwargs):
-        results.update(kwargs, failed=True)
-        raise Exit()
-
-    monkeypatch.setattr(lbm.SeedAWSModule, "exit_json", exit_json)
-    monkeypatch.setattr(lbm.SeedAWSModule, "fail_json", fail_json)
-    args = dict(args, region="us-east-1", _ansible_check_mode=check_mode, _ansible_diff=True)
-    with patch_module_args(args):
-        with pytest.raises(Exit):
-            lbm.main()
-    return results
+    return run_module(monkeypatch, lbm, args, check_mode)
 
 
 def test_check_mode_on_an_empty_account_plans_everything_and_writes_nothing(monkeypatch, empty_account):

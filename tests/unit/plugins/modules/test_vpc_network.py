@@ -7,16 +7,13 @@ import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.seed.aws_migration.tests.unit.plugins.modules.module_runner import run_module
 from ansible_collections.seed.aws_migration.plugins.module_utils import ec2
 from ansible_collections.seed.aws_migration.plugins.modules import vpc_network
 
 READS = {"describe_availability_zones": ["us-east-1a", "us-east-1b", "us-east-1c"]}
 
-
-class Exit(Exception):
-    pass
 
 
 @pytest.fixture
@@ -36,23 +33,7 @@ def empty_account(monkeypatch):
 
 
 def run(monkeypatch, args, check_mode=True):
-    results = {}
-
-    def exit_json(self, **kwargs):
-        results.update(kwargs)
-        raise Exit()
-
-    def fail_json(self, **kwargs):
-        results.update(kwargs, failed=True)
-        raise Exit()
-
-    monkeypatch.setattr(vpc_network.SeedAWSModule, "exit_json", exit_json)
-    monkeypatch.setattr(vpc_network.SeedAWSModule, "fail_json", fail_json)
-    args = dict(args, region="us-east-1", _ansible_check_mode=check_mode, _ansible_diff=True)
-    with patch_module_args(args):
-        with pytest.raises(Exit):
-            vpc_network.main()
-    return results
+    return run_module(monkeypatch, vpc_network, args, check_mode)
 
 
 def test_check_mode_on_an_empty_account_plans_everything_and_writes_nothing(monkeypatch, empty_account):
