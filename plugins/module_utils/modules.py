@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Our module class: amazon.aws's AnsibleAWSModule with the collection's user agent and retry policy."""
 
+import gc
+
 try:
     from botocore.config import Config
 except ImportError:
@@ -25,8 +27,20 @@ class SeedAWSModule(AnsibleAWSModule):
     """AnsibleAWSModule that reports ``seed.aws_migration/<version>`` in the user agent."""
 
     def __init__(self, **kwargs):
+        # A module run is one short process: the cyclic garbage collector only costs time here (boto3
+        # allocates many objects building a client, and the interpreter collects them all again at exit).
+        # Measured at ~0.12 s of a ~0.6 s no-op module run (benchmarks/README.md).
+        gc.disable()
         super().__init__(**kwargs)
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
+
+    def exit_json(self, *args, **kwargs):
+        gc.freeze()  # nothing left to collect: skip the final collection
+        super().exit_json(*args, **kwargs)
+
+    def fail_json(self, *args, **kwargs):
+        gc.freeze()
+        super().fail_json(*args, **kwargs)
 
     def seed_client(self, service):
         """A boto3 client with the collection's retry policy (see ``_CLIENT_CONFIG``)."""
