@@ -15,7 +15,6 @@ from ansible_collections.seed.aws_migration.plugins.modules import vpc_network
 READS = {"describe_availability_zones": ["us-east-1a", "us-east-1b", "us-east-1c"]}
 
 
-
 @pytest.fixture
 def empty_account(monkeypatch):
     """Every describe answers "nothing"; every write fails the test."""
