@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 from support.servers import REPO_ROOT
@@ -24,7 +25,7 @@ PLAY = """
 def test_built_tarball_installs_and_runs(clean_aws, tmp_path):
     env_cfg = tmp_path / "ansible.cfg"
     env_cfg.write_text(f"[defaults]\ncollections_path = {tmp_path / 'collections'}\n")
-    env = {"ANSIBLE_CONFIG": str(env_cfg), "PATH": subprocess.os.environ["PATH"], "HOME": str(tmp_path),
+    env = {"ANSIBLE_CONFIG": str(env_cfg), "PATH": os.environ["PATH"], "HOME": str(tmp_path),
            "NO_PROXY": "127.0.0.1"}
     subprocess.run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path)], cwd=REPO_ROOT, env=env,
                    check=True, capture_output=True)
