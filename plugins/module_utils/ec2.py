@@ -75,13 +75,6 @@ def describe_security_groups(client, filters):
     return paginate_all(client, "describe_security_groups", "SecurityGroups", Filters=filters)
 
 
-@H.list_error_handler("describe security group rules", [])
-@retry
-def describe_security_group_rules(client, group_ids):
-    return paginate_all(client, "describe_security_group_rules", "SecurityGroupRules",
-                        Filters=[{"Name": "group-id", "Values": list(group_ids)}])
-
-
 @H.list_error_handler("describe VPC endpoints", [])
 @retry
 def describe_vpc_endpoints(client, filters=None, ids=None):

@@ -92,7 +92,6 @@ class Observed:
         self.dead_nats = []  # failed NAT gateways (to clean up)
         self.route_tables = {}  # key -> route table
         self.security_groups = {}  # tier -> group
-        self.sg_rules = {}  # group id -> [rules]
         self.endpoints = {}  # service short name -> endpoint
         self.flow_logs = []
         self.log_group = None
@@ -185,9 +184,6 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
         component = tags.get(TAG_COMPONENT, "")
         if _ours(tags, obs) and component.startswith("security-group-"):
             obs.security_groups[component[len("security-group-"):]] = group
-    if obs.security_groups:
-        for sg_rule in ec2.describe_security_group_rules(client, obs.sg_tier_by_id()):
-            obs.sg_rules.setdefault(sg_rule["GroupId"], []).append(sg_rule)
     for endpoint in found["endpoints"]:
         tags = tags_of(endpoint)
         component = tags.get(TAG_COMPONENT, "")
@@ -236,16 +232,20 @@ def _route_target(route, obs):
 
 
 def rules_view(group, obs):
+    """The rules of a described security group (its IpPermissions), as the view spells them."""
     tiers = obs.sg_tier_by_id()
     view = {"ingress": [], "egress": []}
-    for sg_rule in obs.sg_rules.get(group["GroupId"], []):
-        ref = (sg_rule.get("ReferencedGroupInfo") or {}).get("GroupId")
-        peer = sg_ref(tiers[ref]) if ref in tiers else (
-            ref or sg_rule.get("CidrIpv4") or sg_rule.get("CidrIpv6") or sg_rule.get("PrefixListId"))
-        port = sg_rule.get("FromPort")
-        if sg_rule.get("ToPort") not in (None, port):
-            port = f"{port}-{sg_rule['ToPort']}"
-        view["egress" if sg_rule.get("IsEgress") else "ingress"].append(rule(sg_rule["IpProtocol"], port, peer))
+    for direction, key in (("ingress", "IpPermissions"), ("egress", "IpPermissionsEgress")):
+        for permission in group.get(key) or []:
+            port = permission.get("FromPort")
+            if permission.get("ToPort") not in (None, port):
+                port = f"{port}-{permission['ToPort']}"
+            peers = [sg_ref(tiers[p["GroupId"]]) if p.get("GroupId") in tiers else p.get("GroupId")
+                     for p in permission.get("UserIdGroupPairs") or []]
+            peers += [r["CidrIp"] for r in permission.get("IpRanges") or []]
+            peers += [r["CidrIpv6"] for r in permission.get("Ipv6Ranges") or []]
+            peers += [r["PrefixListId"] for r in permission.get("PrefixListIds") or []]
+            view[direction].extend(rule(permission["IpProtocol"], port, peer) for peer in peers)
     return {k: sorted(v) for k, v in view.items()}
 
 

@@ -613,7 +613,7 @@ class ServiceManager:
     # -- present --------------------------------------------------------------------------------
     def present(self):
         service = ecs.describe_service(self.ecs, self.cluster, self.name)
-        task = self._ensure_roles(dict(self.params["task"]))
+        task = self._ensure_roles(dict(self.params["task"]), service)
         self._ensure_log_groups(task)
         desired_td = render(self.family, task, self.module.region, task.get("log_group"))
         current_td = ecs.describe_task_definition(self.ecs, service["taskDefinition"]) if service else None
@@ -677,12 +677,14 @@ class ServiceManager:
             self._iam_client = self.module.seed_client("iam")
         return self._iam_client
 
-    def _ensure_roles(self, task):
+    def _ensure_roles(self, task, service):
         """Converge the derived roles the task does not name itself; returns the task with their ARNs."""
         if not self.params["manage_roles"] or (task.get("execution_role_arn") and task.get("task_role_arn")):
             return task
         region = self.module.region
-        account = iam.caller_account(self.module.seed_client("sts"))
+        # The account is in the service's ARN once it exists; only a new service asks STS.
+        account = service["serviceArn"].split(":")[4] if service else iam.caller_account(
+            self.module.seed_client("sts"))
         trust = iam_roles.ecs_tasks_trust(region, account)
         tags = dict(self.params.get("tags") or {}, **{TAG_MANAGED_BY: "seed.aws_migration",
                                                       "seed:service": f"{self.cluster.split('/')[-1]}/{self.name}"})

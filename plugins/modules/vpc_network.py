@@ -14,8 +14,8 @@ description:
   - Every resource carries identity tags (C(seed:environment), C(seed:name), C(seed:component), C(seed:az)) written
     atomically at creation. A rerun, also after a run that was killed halfway, finds resources by these tags and never
     creates a second VPC, NAT gateway or Elastic IP.
-  - Options are validated before any write; the only call made before validation is complete is the read-only
-    C(DescribeAvailabilityZones), needed to check the zones against the region.
+  - Options are validated before any API call, except the zones - checked against the region's zones from
+    C(DescribeAvailabilityZones), which runs together with the C(DescribeVpcs) lookup - and before any write.
   - Check mode makes no write call and reports in RV(actions) exactly the changes a real run would make.
   - O(state=absent) tears the network down in dependency order, waits for NAT gateways and interface endpoints to
     go, releases the Elastic IPs it allocated, and removes the flow-log group and role it created.
@@ -306,6 +306,7 @@ network:
 """
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ec2
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam
@@ -408,8 +409,11 @@ class NetworkManager:
     # -- entry points ---------------------------------------------------------------------------
     def present(self):
         spec = self.spec
-        layout = resolve_layout(spec, ec2.describe_availability_zones(self.ec2))
-        vpcs = ns.discover_vpcs(self.ec2, spec.environment, spec.name)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # two independent reads, one round trip
+            zones = pool.submit(ec2.describe_availability_zones, self.ec2)
+            found = pool.submit(ns.discover_vpcs, self.ec2, spec.environment, spec.name)
+            region_azs, vpcs = zones.result(), found.result()
+        layout = resolve_layout(spec, region_azs)
         if len(vpcs) > 1:
             raise SeedAWSError(message=f"Found {len(vpcs)} VPCs tagged as network {spec.environment}/{spec.name} "
                                        f"({', '.join(v['VpcId'] for v in vpcs)}); delete the extra ones")
