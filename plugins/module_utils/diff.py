@@ -27,16 +27,3 @@ def build_diff(before, after, before_header=None, after_header=None):
     if after_header:
         diff["after_header"] = after_header
     return diff
-
-
-def redact(view, secret_paths, placeholder="VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"):
-    """Copy of ``view`` with the values at the given dotted paths replaced; used before diffing secrets."""
-    if not secret_paths:
-        return view
-    out = dict(view)
-    for path in secret_paths:
-        head, _sep, rest = path.partition(".")
-        if head not in out:
-            continue
-        out[head] = redact(out[head], [rest]) if rest and isinstance(out[head], dict) else placeholder
-    return out

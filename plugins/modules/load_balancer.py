@@ -391,11 +391,6 @@ class LoadBalancerSpec:
     def __init__(self, **kwargs):
         self.__dict__.update(kwargs)
 
-    @property
-    def rules_listener(self):
-        """The listener that serves traffic (and holds the rules)."""
-        return elbv2.HTTPS if self.certificate_arn else elbv2.HTTP
-
 
 def _check_name(field, value, what):
     if not value or len(value) > MAX_NAME or not NAME_RE.match(value):
