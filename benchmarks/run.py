@@ -5,6 +5,7 @@ Usage::
 
     python3 benchmarks/run.py                      # every scenario, 3 repeats (make bench)
     python3 benchmarks/run.py --repeat 5 --scenario network
+    python3 benchmarks/run.py --scenario stack     # the reference stack only
     python3 benchmarks/run.py --no-readme          # do not touch benchmarks/README.md
 
 One private local AWS server (``tools/local_aws_server.py``: moto with request counters) serves
@@ -24,6 +25,11 @@ status is 1 when a check fails (``--allow-target-miss``: missed ratio targets on
 
 Results go to ``benchmarks/results/<scenario>.json`` (gitignored) and a generated section of
 ``benchmarks/README.md`` (between ``<!-- bench:<scenario>:start -->`` and ``...:end -->``).
+
+Scenarios: ``network`` (the network layer) and ``stack`` (the issue's reference stack: network,
+ECR, cluster, log group, task definitions, ALB, services). A scenario may also set request targets
+for our side (cold requests against the creates the resources need, a no-op request budget),
+checked and reported like the wall-time ratios.
 
 Add a layer by adding a :class:`Scenario` to ``SCENARIOS``: our playbook (with extra-vars
 files), the amazon.aws playbook, a function that counts the resources, and the targets.
@@ -96,6 +102,13 @@ class Scenario:
     noop_target: float  # same for the no-op run
     notes: tuple[str, ...] = ()  # printed under the results
     amazon_cold_sleep_s: float = 0.0  # fixed sleeps in amazon.aws's cold run (shown as an extra ratio)
+    # Request targets of our side (None: no target): the creates the resources need at least
+    # (creates_needed, with their breakdown), our cold requests <= cold_requests_factor x that, and
+    # our no-op requests <= noop_requests_max.
+    creates_needed: int | None = None
+    creates_breakdown: str = ""
+    cold_requests_factor: float | None = None
+    noop_requests_max: int | None = None
 
     @property
     def variants(self) -> tuple[Variant, Variant]:
@@ -140,6 +153,60 @@ def count_network(client_for: Callable[[str], Any]) -> dict[str, int]:
     return counts
 
 
+def count_stack(client_for: Callable[[str], Any]) -> dict[str, int]:
+    """The reference stack: the network's counts plus the registry, platform and services, by kind."""
+    counts = count_network(client_for)
+    ecr = client_for("ecr")
+    counts["ecr_repository"] = len(ecr.describe_repositories()["repositories"])
+    ecs = client_for("ecs")
+    cluster_arns = ecs.list_clusters()["clusterArns"]
+    clusters = ecs.describe_clusters(clusters=cluster_arns)["clusters"] if cluster_arns else []
+    clusters = [c for c in clusters if c["status"] == "ACTIVE"]
+    counts["ecs_cluster (active)"] = len(clusters)
+    counts["ecs_cluster capacity provider"] = sum(len(c.get("capacityProviders") or []) for c in clusters)
+    counts["ecs_cluster default strategy entry"] = sum(len(c.get("defaultCapacityProviderStrategy") or [])
+                                                       for c in clusters)
+    families = ecs.list_task_definition_families(status="ACTIVE")["families"]
+    counts["ecs task_definition family"] = len(families)
+    counts["ecs task_definition (active revisions)"] = len(ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"])
+    services = []
+    for cluster in clusters:
+        arns = ecs.list_services(cluster=cluster["clusterArn"])["serviceArns"]
+        if arns:
+            services += [s for s in ecs.describe_services(cluster=cluster["clusterArn"], services=arns)["services"]
+                         if s["status"] == "ACTIVE"]
+    counts["ecs_service (active)"] = len(services)
+    counts["ecs_service behind a target group"] = sum(1 for s in services if s.get("loadBalancers"))
+    awsvpc = [(s.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {} for s in services]
+    counts["ecs_service awsvpc (subnets + groups, no public IP)"] = sum(
+        1 for n in awsvpc if n.get("subnets") and n.get("securityGroups") and n.get("assignPublicIp") == "DISABLED")
+    counts["ecs_service capacity provider strategy entry"] = sum(len(s.get("capacityProviderStrategy") or [])
+                                                                 for s in services)
+    counts["ecs_service circuit breaker with rollback"] = sum(
+        1 for s in services
+        if ((s.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker") or {}).get("rollback"))
+    logs = client_for("logs")
+    groups = logs.describe_log_groups()["logGroups"]
+    counts["log_group"] = len(groups)
+    counts["log_group with retention"] = sum(1 for g in groups if g.get("retentionInDays"))
+    elbv2 = client_for("elbv2")
+    lbs = elbv2.describe_load_balancers()["LoadBalancers"]
+    counts["load_balancer"] = len(lbs)
+    listeners = [li for lb in lbs for li in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]]
+    counts["listener"] = len(listeners)
+    counts["listener rule (not default)"] = sum(
+        1 for li in listeners for r in elbv2.describe_rules(ListenerArn=li["ListenerArn"])["Rules"] if not r["IsDefault"])
+    target_groups = elbv2.describe_target_groups()["TargetGroups"]
+    counts["target_group"] = len(target_groups)
+    counts["target_group ip, health check /health"] = sum(
+        1 for t in target_groups if t.get("TargetType") == "ip" and t.get("HealthCheckPath") == "/health")
+    iam = client_for("iam")
+    counts["iam_role"] = len(iam.list_roles()["Roles"])
+    scaling = client_for("application-autoscaling")
+    counts["autoscaling scalable target"] = len(scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"])
+    return counts
+
+
 SCENARIOS = [
     Scenario(
         name="network",
@@ -167,6 +234,67 @@ SCENARIOS = [
             "The amazon.aws NAT gateway task sets no tags: moto 5.2.5 files NAT gateway tags under resource "
             "type `nat-gateway` while the module asks DescribeTags for `natgateway` (the AWS value), so with "
             "tags it would re-tag on every run (changed=1). Without them it is idempotent and a little cheaper.",
+            "Both variants are checked to leave the same resources (table below, counted with boto3), and each "
+            "no-op run must report changed=0.",
+        ),
+    ),
+    Scenario(
+        name="stack",
+        title="Reference stack",
+        description=(
+            "The issue's reference stack: the network above (2 AZs, 2 NAT gateways), 2 ECR repositories, "
+            "an ECS cluster, one log group, 2 task definitions, 2 target groups, an ALB with an HTTP:80 "
+            "listener (frontend by default) and a `/api/*` rule to the backend, 2 Fargate services behind "
+            "them; no images (not part of the reference stack: placeholder digest-pinned references), no "
+            "IAM roles (both variants name the same existing role ARNs), no autoscaling. Ours: "
+            "`benchmarks/stack_seed.yml`, our roles as `playbooks/site.yml` runs them (`network`, "
+            "`registry`, `platform`, `service` x2: vpc_network, ecr_repository x2, ecs_cluster, "
+            "load_balancer, ecs_service x2 - 7 module runs). amazon.aws: `benchmarks/stack_amazon_aws.yml` "
+            "(the network playbook above imported, then community.aws ecs_ecr x2, ecs_cluster, amazon.aws "
+            "cloudwatchlogs_log_group, community.aws ecs_taskdefinition x2, elb_target_group x2, amazon.aws "
+            "elb_application_lb, community.aws ecs_service x2 - 25 module runs, 14 of them the network's)."
+        ),
+        seed=Variant("seed", "seed.aws_migration", "benchmarks/stack_seed.yml"),
+        amazon=Variant("amazon_aws", "amazon.aws", "benchmarks/stack_amazon_aws.yml"),
+        count_resources=count_stack,
+        cold_target=0.2,
+        noop_target=0.15,
+        amazon_cold_sleep_s=21.0,
+        creates_needed=42,
+        creates_breakdown=(
+            "The 42 creates the stack needs, one write per resource or attachment: the network 29 (CreateVpc, "
+            "ModifyVpcAttribute for DNS hostnames, CreateInternetGateway + AttachInternetGateway, 4 CreateSubnet, "
+            "2 AllocateAddress, 2 CreateNatGateway, 3 CreateRouteTable, 3 CreateRoute, 4 AssociateRouteTable, "
+            "3 CreateSecurityGroup, 4 rule authorisations: lb ingress, lb egress to app, app ingress from lb, db "
+            "ingress from app) and the rest 13 (2 CreateRepository, CreateCluster, CreateLogGroup, 2 "
+            "RegisterTaskDefinition, 2 CreateTargetGroup, CreateLoadBalancer, CreateListener, CreateRule, 2 "
+            "CreateService). The same resources with the same settings take 5 writes more that are not creates, "
+            "in both variants: 2 RevokeSecurityGroupEgress (lb and db lose the default egress rule), "
+            "PutRetentionPolicy (30 days; CreateLogGroup takes no retention) and 2 ModifyTargetGroupAttributes "
+            "(30 s deregistration delay; CreateTargetGroup takes no attributes): 47 writes at the least."
+        ),
+        cold_requests_factor=1.3,
+        noop_requests_max=30,
+        notes=(
+            "amazon.aws's cold run contains the network's 21 s of fixed sleeps (see `network`); the rest of the "
+            "stack adds none. The extra ratio row leaves them out.",
+            "amazon.aws 10.1.2's elb_application_lb cannot create a listener and its rules in the same run (it "
+            "looks the new listener up in the list it read before creating it: `ListenerArn` None, amazon.aws "
+            "issue #2400, fixed by PR #2773 after 10.1.2). The baseline retries the task once (`until`, no "
+            "delay): the cold run makes two attempts, a no-op run one.",
+            "elb_application_lb is given no `idle_timeout`: with moto 5.2.5 the module fails with "
+            "KeyError `idle_timeout_timeout_seconds` (moto does not return that attribute); 60 s is AWS's "
+            "default and our load_balancer's.",
+            "Settings the baseline modules cannot express, so the resources differ there (not counted): "
+            "community.aws.ecs_cluster has no Container Insights option (ours turns it on at CreateCluster), "
+            "community.aws.ecs_ecr no tags (ours tags the repositories at creation), "
+            "community.aws.ecs_taskdefinition no tags. community.aws.ecs_service compares only the task "
+            "definition, grace period, load balancers, propagate_tags, tags, ECS Exec and desired count: its "
+            "no-op is idempotent, but a change to the network, the capacity provider strategy or the "
+            "deployment settings would go unnoticed (and it cannot change tags or propagate_tags at all).",
+            "Both services write to the one log group and run with the existing role ARNs given in the task "
+            "(`service_log_group`, `service_execution_role_arn`, `service_task_role_arn`), so our ecs_service "
+            "creates no log group of its own and derives no IAM role: both variants build the same resources.",
             "Both variants are checked to leave the same resources (table below, counted with boto3), and each "
             "no-op run must report changed=0.",
         ),
@@ -381,6 +509,22 @@ def summarize(scenario: Scenario, runs: dict[str, list], resources: dict[str, li
         checks.add(f"{phase} wall time <= {target}x amazon.aws", ratios[phase] <= target,
                    f"{seed[phase]['wall_s']:.2f}s / {amazon[phase]['wall_s']:.2f}s = {ratios[phase]:.3f}x",
                    hard=False)
+    request_targets = {}
+    if scenario.creates_needed and scenario.cold_requests_factor:
+        limit = scenario.creates_needed * scenario.cold_requests_factor
+        per_run = [r["cold"]["requests"]["total"] for r in runs["seed"]]
+        request_targets["cold"] = {"measured": max(per_run), "limit": limit, "met": max(per_run) <= limit,
+                                   "creates_needed": scenario.creates_needed,
+                                   "factor": scenario.cold_requests_factor}
+        checks.add(f"seed cold requests <= {scenario.cold_requests_factor}x the {scenario.creates_needed} creates "
+                   f"({limit:g})", max(per_run) <= limit,
+                   f"requests per cold run: {per_run} = {max(per_run) / scenario.creates_needed:.2f}x", hard=False)
+    if scenario.noop_requests_max is not None:
+        per_run = [r["noop"]["requests"]["total"] for r in runs["seed"]]
+        request_targets["noop"] = {"measured": max(per_run), "limit": scenario.noop_requests_max,
+                                   "met": max(per_run) <= scenario.noop_requests_max}
+        checks.add(f"seed no-op requests <= {scenario.noop_requests_max}", max(per_run) <= scenario.noop_requests_max,
+                   f"requests per no-op run: {per_run}", hard=False)
     return {
         "scenario": scenario.name,
         "title": scenario.title,
@@ -394,17 +538,20 @@ def summarize(scenario: Scenario, runs: dict[str, list], resources: dict[str, li
         "amazon_cold_sleep_s": scenario.amazon_cold_sleep_s,
         "notes": list(scenario.notes),
         "targets_met": {"cold": ratios["cold"] <= scenario.cold_target,
-                        "noop": ratios["noop"] <= scenario.noop_target},
+                        "noop": ratios["noop"] <= scenario.noop_target,
+                        **{f"{phase}_requests": t["met"] for phase, t in request_targets.items()}},
+        "request_targets": request_targets,
+        "creates_breakdown": scenario.creates_breakdown,
         "checks": checks.items,
     }
 
 
 def print_resources(result: dict[str, Any]) -> None:
     seed, amazon = result["variants"]["seed"]["resources"], result["variants"]["amazon_aws"]["resources"]
-    print(f"  {'resources after the cold run':<32} {'seed':>6} {'amazon.aws':>11}")
+    print(f"  {'resources after the cold run':<52} {'seed':>6} {'amazon.aws':>11}")
     for key in sorted(set(seed) | set(amazon)):
         mark = "" if seed.get(key) == amazon.get(key) else "   <- differs"
-        print(f"  {key:<32} {seed.get(key, '-'):>6} {amazon.get(key, '-'):>11}{mark}")
+        print(f"  {key:<52} {seed.get(key, '-'):>6} {amazon.get(key, '-'):>11}{mark}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -533,7 +680,7 @@ def render_section(result: dict[str, Any], machine: dict[str, Any], when: str) -
                      f"| {noop['requests_total']} ({noop['requests_writes']}) | {max(noop['changed'])} |")
     lines += [
         "",
-        "| ratio seed / amazon.aws | measured | target | met |",
+        "| seed / amazon.aws, and our request targets | measured | target | met |",
         "|---|---|---|---|",
     ]
     for phase, name in (("cold", "cold wall time"), ("noop", "no-op wall time")):
@@ -542,12 +689,26 @@ def render_section(result: dict[str, Any], machine: dict[str, Any], when: str) -
         sleep = result["amazon_cold_sleep_s"]
         lines.append(f"| cold wall time, amazon.aws minus its {sleep:.0f} s of fixed sleeps (for information) "
                      f"| {seed['cold']['wall_s'] / (amazon['cold']['wall_s'] - sleep):.3f}x | - | - |")
+    request_targets = result.get("request_targets") or {}
+    if "cold" in request_targets:
+        t = request_targets["cold"]
+        lines.append(f"| seed cold requests / the {t['creates_needed']} creates the resources need "
+                     f"| {t['measured']} = {t['measured'] / t['creates_needed']:.2f}x | <= {t['factor']}x "
+                     f"({t['limit']:g}) | {'yes' if t['met'] else '**NO**'} |")
+    if "noop" in request_targets:
+        t = request_targets["noop"]
+        lines.append(f"| seed no-op requests | {t['measured']} | <= {t['limit']} | {'yes' if t['met'] else '**NO**'} |")
+    if request_targets:
+        writes = seed["noop"]["requests_writes"]
+        lines.append(f"| seed no-op writes | {writes} | 0 | {'yes' if writes == 0 else '**NO**'} |")
     req_ratio = {p: seed[p]["requests_total"] / amazon[p]["requests_total"] for p in ("cold", "noop")}
     cpu_ratio = {p: seed[p]["cpu_s"] / amazon[p]["cpu_s"] for p in ("cold", "noop")}
     lines.append(f"| CPU time cold / no-op (for information) | {cpu_ratio['cold']:.3f}x / {cpu_ratio['noop']:.3f}x "
                  "| - | - |")
     lines.append(f"| requests cold / no-op (for information) | {req_ratio['cold']:.2f}x / {req_ratio['noop']:.2f}x "
                  "| - | - |")
+    if result.get("creates_breakdown"):
+        lines += ["", result["creates_breakdown"]]
     if result.get("notes"):
         lines += ["", "Notes:", ""] + [f"- {note}" for note in result["notes"]]
     lines += ["", "Checks:", ""]
@@ -575,6 +736,25 @@ def render_section(result: dict[str, Any], machine: dict[str, Any], when: str) -
         lines.append(f"| {action} | {seed['noop']['by_action'].get(action, '')} "
                      f"| {amazon['noop']['by_action'].get(action, '')} |")
     lines.append(f"| **total** | **{seed['noop']['requests_total']}** | **{amazon['noop']['requests_total']}** |")
+    if result.get("request_targets"):
+        lines += [
+            "",
+            "### API calls per action, cold run",
+            "",
+            "| action | seed.aws_migration (writes) | amazon.aws (writes) |",
+            "|---|---|---|",
+        ]
+        cold = {key: (data["cold"]["by_action"], data["cold"]["writes_by_action"]) for key, data in
+                (("seed", seed), ("amazon", amazon))}
+
+        def cell(key: str, action: str) -> str:
+            total, writes = cold[key][0].get(action), cold[key][1].get(action)
+            return "" if not total else f"{total}" + (f" ({writes})" if writes else "")
+
+        for action in sorted(set(cold["seed"][0]) | set(cold["amazon"][0])):
+            lines.append(f"| {action} | {cell('seed', action)} | {cell('amazon', action)} |")
+        lines.append(f"| **total** | **{seed['cold']['requests_total']} ({seed['cold']['requests_writes']})** "
+                     f"| **{amazon['cold']['requests_total']} ({amazon['cold']['requests_writes']})** |")
     return "\n".join(lines) + "\n"
 
 
@@ -605,10 +785,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="wait at most this many seconds for --max-load (default %(default)s)")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite benchmarks/README.md")
     parser.add_argument("--allow-target-miss", action="store_true",
-                        help="missed ratio targets warn instead of failing")
+                        help="missed ratio and request targets warn instead of failing")
+    parser.add_argument("--from-results", action="store_true",
+                        help="run nothing: regenerate the README sections from benchmarks/results/<scenario>.json")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.from_results:
+        for scenario in SCENARIOS:
+            if args.scenario and scenario.name not in args.scenario:
+                continue
+            path = RESULTS_DIR / f"{scenario.name}.json"
+            if not path.exists():
+                print(f"  {scenario.name}: no {path.relative_to(REPO_ROOT)}, skipped")
+                continue
+            result = json.loads(path.read_text(encoding="utf-8"))
+            # The words come from the code (they may have been corrected since), the figures from the file.
+            result.update(title=scenario.title, description=scenario.description, notes=list(scenario.notes),
+                          creates_breakdown=scenario.creates_breakdown)
+            update_readme(scenario.name, render_section(result, result["machine"], result["date"]))
+            print(f"  README: {README.relative_to(REPO_ROOT)} (section {scenario.name}, from {path.name})")
+        return 0
 
     ensure_collection_link()
     ansible_playbook = find_ansible_playbook()
