@@ -15,6 +15,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import COLLECTION_NAME
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import COLLECTION_VERSION
+from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 
 # botocore's own retry layer is switched off for our clients: every call goes through one of our
 # wrappers, which retry with AWSRetry (throttling and transient 5xx), and creates that are not
@@ -45,3 +47,22 @@ class SeedAWSModule(AnsibleAWSModule):
     def seed_client(self, service):
         """A boto3 client with the collection's retry policy (see ``_CLIENT_CONFIG``)."""
         return self.client(service, config=Config(**_CLIENT_CONFIG))
+
+    def exit_converged(self, manager_class, key, facts_after):
+        """Converge with ``manager_class(self)`` and exit with ``changed``, ``actions``, ``<key>`` and ``diff``.
+
+        The manager's ``present()`` / ``absent()`` return ``(facts_before, view_before, view_after)`` and
+        record every write in ``manager.actions``. ``facts_after(manager)`` gives the facts after a real run;
+        check mode returns the facts from before, since nothing changed.
+        """
+        try:
+            manager = manager_class(self)
+            run = manager.present if self.params["state"] == "present" else manager.absent
+            facts_before, before, after = run()
+        except SeedAWSError as e:
+            self.fail_json_aws_error(e)
+        result = {"changed": bool(manager.actions), "actions": manager.actions,
+                  key: facts_before if self.check_mode else facts_after(manager)}
+        if self._diff:
+            result["diff"] = build_diff(before, after)
+        self.exit_json(**result)

@@ -201,8 +201,6 @@ diff:
 """
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ecr
-from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
 
@@ -376,17 +374,7 @@ def main():
     )
     module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[("lifecycle", "lifecycle_policy")])
-    try:
-        manager = RepositoryManager(module)
-        run = manager.present if module.params["state"] == "present" else manager.absent
-        facts_before, before, after = run()
-    except SeedAWSError as e:
-        module.fail_json_aws_error(e)
-    facts = facts_before if module.check_mode else manager.facts
-    result = {"changed": bool(manager.actions), "actions": manager.actions, "repository": facts}
-    if module._diff:
-        result["diff"] = build_diff(before, after)
-    module.exit_json(**result)
+    module.exit_converged(RepositoryManager, "repository", lambda m: m.facts)
 
 
 if __name__ == "__main__":

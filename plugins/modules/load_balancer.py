@@ -345,7 +345,6 @@ load_balancer:
 import re
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import elbv2
-from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
@@ -1125,22 +1124,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        manager = LoadBalancerManager(module)
-        run = manager.present if module.params["state"] == "present" else manager.absent
-        facts_before, before, after = run()
-    except SeedAWSError as e:
-        module.fail_json_aws_error(e)
-    if module.check_mode:
-        facts = facts_before  # nothing changed
-    elif module.params["state"] == "present":
-        facts = elbv2.load_balancer_facts(manager.obs)  # kept up to date while converging
-    else:
-        facts = {}
-    result = {"changed": bool(manager.actions), "actions": manager.actions, "load_balancer": facts}
-    if module._diff:
-        result["diff"] = build_diff(before, after)
-    module.exit_json(**result)
+    module.exit_converged(LoadBalancerManager, "load_balancer", lambda m: elbv2.load_balancer_facts(m.obs) if module.params["state"] == "present" else {})
 
 
 if __name__ == "__main__":

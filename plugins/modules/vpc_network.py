@@ -312,7 +312,6 @@ from ansible_collections.seed.aws_migration.plugins.module_utils import ec2
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam
 from ansible_collections.seed.aws_migration.plugins.module_utils import logs
 from ansible_collections.seed.aws_migration.plugins.module_utils import network_state as ns
-from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
@@ -972,22 +971,7 @@ def main():
     )
     module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[("state", "present", ["cidr"])])
-    try:
-        manager = NetworkManager(module)
-        run = manager.present if module.params["state"] == "present" else manager.absent
-        facts_before, before, after = run()
-    except SeedAWSError as e:
-        module.fail_json_aws_error(e)
-    if module.check_mode:
-        facts = facts_before  # nothing changed
-    elif module.params["state"] == "present":
-        facts = ns.network_facts(manager.obs)  # kept up to date while converging
-    else:
-        facts = {}
-    result = {"changed": bool(manager.actions), "actions": manager.actions, "network": facts}
-    if module._diff:
-        result["diff"] = build_diff(before, after)
-    module.exit_json(**result)
+    module.exit_converged(NetworkManager, "network", lambda m: ns.network_facts(m.obs) if module.params["state"] == "present" else {})
 
 
 if __name__ == "__main__":
