@@ -202,3 +202,21 @@ def service_facts(service):
         "rollout_state": primary.get("rolloutState"),
         "events": [e.get("message") for e in (service.get("events") or [])[:10]],
     }
+
+
+# --- capacity provider strategies (ecs_cluster's default, ecs_service's own) -----------------------
+STRATEGY_SPEC = dict(
+    type="list", elements="dict", default=[{"capacity_provider": "FARGATE", "weight": 1, "base": 0}],
+    options=dict(capacity_provider=dict(type="str", required=True), weight=dict(type="int", default=1),
+                 base=dict(type="int", default=0)))
+
+
+def strategy_to_api(items):
+    """A strategy option in the API's shape."""
+    return [{"capacityProvider": i["capacity_provider"], "weight": i["weight"], "base": i["base"]} for i in items]
+
+
+def strategy_view(items):
+    """A strategy in the API's shape, as the managed views compare it (ECS omits weight/base when 0)."""
+    return sorted(f"{s['capacityProvider']} weight={s.get('weight', 0)} base={s.get('base', 0)}"
+                  for s in items or [])

@@ -98,6 +98,7 @@ cluster:
            "status": "ACTIVE", "capacity_providers": ["FARGATE", "FARGATE_SPOT"], "container_insights": "enabled"}
 """
 
+import copy
 import re
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ecs
@@ -124,10 +125,6 @@ def validate(params):
                                   f"{item['capacity_provider']!r} is not one of capacity_providers ({providers})")
 
 
-def _strategy(items):
-    return [{"capacityProvider": i["capacity_provider"], "weight": i["weight"], "base": i["base"]} for i in items]
-
-
 def view(cluster):
     """The managed fields of a described cluster or of the desired one (the create parameters)."""
     if not cluster:
@@ -137,9 +134,7 @@ def view(cluster):
     log = logging.get("logConfiguration") or {}
     return {
         "capacity_providers": sorted(cluster.get("capacityProviders") or []),
-        "default_capacity_provider_strategy": sorted(
-            f"{s['capacityProvider']} weight={s.get('weight', 0)} base={s.get('base', 0)}"
-            for s in cluster.get("defaultCapacityProviderStrategy") or []),
+        "default_capacity_provider_strategy": ecs.strategy_view(cluster.get("defaultCapacityProviderStrategy")),
         "container_insights": settings.get("containerInsights", "disabled"),
         "execute_command_logging": {"log_group": log.get("cloudWatchLogGroupName"),
                                     "kms_key_id": logging.get("kmsKeyId")} if logging.get("logging") == "OVERRIDE"
@@ -169,7 +164,7 @@ class ClusterManager:
         cluster = {
             "clusterName": self.name,
             "capacityProviders": list(p["capacity_providers"]),
-            "defaultCapacityProviderStrategy": _strategy(p["default_capacity_provider_strategy"]),
+            "defaultCapacityProviderStrategy": ecs.strategy_to_api(p["default_capacity_provider_strategy"]),
             "settings": [{"name": "containerInsights", "value": p["container_insights"]}],
         }
         logging = p.get("execute_command_logging")
@@ -241,10 +236,7 @@ def main():
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         capacity_providers=dict(type="list", elements="str", default=["FARGATE", "FARGATE_SPOT"]),
-        default_capacity_provider_strategy=dict(
-            type="list", elements="dict", default=[{"capacity_provider": "FARGATE", "weight": 1, "base": 0}],
-            options=dict(capacity_provider=dict(type="str", required=True), weight=dict(type="int", default=1),
-                         base=dict(type="int", default=0))),
+        default_capacity_provider_strategy=copy.deepcopy(ecs.STRATEGY_SPEC),
         container_insights=dict(type="str", default="enabled", choices=["enabled", "disabled", "enhanced"]),
         execute_command_logging=dict(type="dict", options=dict(log_group=dict(type="str", required=True),
                                                                kms_key_id=dict(type="str"))),

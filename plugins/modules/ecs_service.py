@@ -433,6 +433,7 @@ task_definition:
            "family": "production-backend", "revision": 7}
 """
 
+import copy
 import hashlib
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ecs
@@ -542,9 +543,7 @@ class ServiceManager:
                         "assign_public_ip": network.get("assignPublicIp", "DISABLED") == "ENABLED"},
             "load_balancers": sorted(f"{lb.get('targetGroupArn')} -> {lb.get('containerName')}:"
                                      f"{lb.get('containerPort')}" for lb in service.get("loadBalancers") or []),
-            "capacity_provider_strategy": sorted(f"{s['capacityProvider']} weight={s.get('weight', 0)} "
-                                                 f"base={s.get('base', 0)}"
-                                                 for s in service.get("capacityProviderStrategy") or []),
+            "capacity_provider_strategy": ecs.strategy_view(service.get("capacityProviderStrategy")),
             "deployment": {"minimum_healthy_percent": deployment.get("minimumHealthyPercent"),
                            "maximum_percent": deployment.get("maximumPercent"),
                            "circuit_breaker": bool(breaker.get("enable")), "rollback": bool(breaker.get("rollback"))},
@@ -564,8 +563,7 @@ class ServiceManager:
             "cluster": self.cluster,
             "taskDefinition": task_definition_arn,
             "desiredCount": p["desired_count"],
-            "capacityProviderStrategy": [{"capacityProvider": s["capacity_provider"], "weight": s["weight"],
-                                          "base": s["base"]} for s in p["capacity_provider_strategy"]],
+            "capacityProviderStrategy": ecs.strategy_to_api(p["capacity_provider_strategy"]),
             "platformVersion": p["platform_version"],
             "networkConfiguration": {"awsvpcConfiguration": {
                 "subnets": list(p["subnets"]), "securityGroups": list(p["security_groups"]),
@@ -898,11 +896,7 @@ def main():
             container_port=dict(type="int", required=True),
         )),
         desired_count=dict(type="int", default=1),
-        capacity_provider_strategy=dict(type="list", elements="dict",
-                                        default=[{"capacity_provider": "FARGATE", "weight": 1, "base": 0}],
-                                        options=dict(capacity_provider=dict(type="str", required=True),
-                                                     weight=dict(type="int", default=1),
-                                                     base=dict(type="int", default=0))),
+        capacity_provider_strategy=copy.deepcopy(ecs.STRATEGY_SPEC),
         platform_version=dict(type="str", default="LATEST"),
         deployment=dict(type="dict", default={}, options=dict(
             minimum_healthy_percent=dict(type="int", default=100),
