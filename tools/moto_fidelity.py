@@ -37,6 +37,15 @@ def _patch_ecs_create_service() -> None:
     EC2ContainerServiceResponse.create_service = create_service
 
 
+def _apply_area_patches() -> None:
+    """Patches for one AWS area live in ``moto_fidelity_<area>.py`` next to this file (same rules)."""
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).resolve().parent.glob("moto_fidelity_*.py")):
+        importlib.import_module(path.stem).apply()
+
+
 def _complete_rollout(service) -> None:  # type: ignore[no-untyped-def]
     """moto runs no containers: report the first deployment as a healthy rollout ends on AWS, with the
     desired count running (unless MOTO_ECS_SERVICE_RUNNING asks for something else). Rollout failures
@@ -52,5 +61,6 @@ def _complete_rollout(service) -> None:  # type: ignore[no-untyped-def]
 
 
 def apply() -> None:
-    """Apply every patch (idempotent)."""
+    """Apply every patch (idempotent), then the ``apply()`` of each ``tools/moto_fidelity_<area>.py``."""
     _patch_ecs_create_service()
+    _apply_area_patches()
