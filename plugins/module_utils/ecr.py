@@ -371,13 +371,15 @@ def get_authorization_token(client, registry_ids=None, module=None):
     return username, password, data[0].get("proxyEndpoint")
 
 
-def read_repository(client, repository):
-    """``repository_facts`` of a described repository: its policy, lifecycle policy and tags read too."""
+def read_repository(client, repository, policy=True, lifecycle=True):
+    """``repository_facts`` of a described repository: its tags read too, and its policy and lifecycle
+    policy unless ``policy`` / ``lifecycle`` is false (a converge that leaves them as they are does not
+    read them: one request each saved per repository and run; they are then reported as null)."""
     if not repository:
         return {}
     name = repository["repositoryName"]
-    return repository_facts(repository, policy=get_repository_policy(client, name),
-                            lifecycle_policy=get_lifecycle_policy(client, name),
+    return repository_facts(repository, policy=get_repository_policy(client, name) if policy else None,
+                            lifecycle_policy=get_lifecycle_policy(client, name) if lifecycle else None,
                             tags=list_tags(client, repository["repositoryArn"]))
 
 

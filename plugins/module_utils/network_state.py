@@ -27,6 +27,11 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import 
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tags_of
 
 LIVE_NAT_STATES = ("pending", "available")
+# The optional parts of a network that vpc_network has set up, listed in this tag on the VPC, so that a
+# network without them costs no request to look for them: "endpoints", "flow-logs".
+TAG_FEATURES = "seed:features"
+FEATURE_ENDPOINTS = "endpoints"
+FEATURE_FLOW_LOGS = "flow-logs"
 GONE_ENDPOINT_STATES = ("deleted", "deleting", "rejected", "failed", "expired")
 
 # seed:component values
@@ -127,8 +132,15 @@ def discover_vpcs(client, environment=None, name=None):
             if vpc.get("State") != "deleted"]
 
 
-def discover(client, vpc, environment, name, region, logs_client=None, log_group_name=None):
+def vpc_features(vpc):
+    """The optional parts (FEATURE_*) the VPC's TAG_FEATURES lists."""
+    return {f for f in tags_of(vpc or {}).get(TAG_FEATURES, "").split(",") if f}
+
+
+def discover(client, vpc, environment, name, region, logs_client=None, log_group_name=None, features=None):
     """Describe everything of the network around ``vpc`` (None: only what can exist without one).
+
+    ``features``: the optional parts (FEATURE_*) to look for; None looks for all of them.
 
     ``logs_client``: a callable returning a CloudWatch Logs client, called only when there is a
     flow-log group to look at (so a network without flow logs never loads that client).
@@ -149,9 +161,12 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
             "nats": lambda: ec2.describe_nat_gateways(client, by_vpc),
             "route_tables": lambda: ec2.describe_route_tables(client, by_vpc),
             "security_groups": lambda: ec2.describe_security_groups(client, by_vpc),
-            "endpoints": lambda: ec2.describe_vpc_endpoints(client, by_vpc),
-            "flow_logs": lambda: ec2.describe_flow_logs(client, [{"Name": "resource-id", "Values": [vpc["VpcId"]]}]),
         })
+        if features is None or FEATURE_ENDPOINTS in features:
+            calls["endpoints"] = lambda: ec2.describe_vpc_endpoints(client, by_vpc)
+        if features is None or FEATURE_FLOW_LOGS in features:
+            calls["flow_logs"] = lambda: ec2.describe_flow_logs(client, [{"Name": "resource-id",
+                                                                          "Values": [vpc["VpcId"]]}])
     # The describes are independent: run them together (boto3 clients are thread-safe).
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         futures = {key: pool.submit(call) for key, call in calls.items()}
@@ -184,13 +199,13 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
         component = tags.get(TAG_COMPONENT, "")
         if _ours(tags, obs) and component.startswith("security-group-"):
             obs.security_groups[component[len("security-group-"):]] = group
-    for endpoint in found["endpoints"]:
+    for endpoint in found.get("endpoints", []):
         tags = tags_of(endpoint)
         component = tags.get(TAG_COMPONENT, "")
         if _ours(tags, obs) and component.startswith("vpc-endpoint-") and \
                 endpoint.get("State", "").lower() not in GONE_ENDPOINT_STATES:
             obs.endpoints[component[len("vpc-endpoint-"):]] = endpoint
-    obs.flow_logs = [fl for fl in found["flow_logs"] if _ours(tags_of(fl), obs)]
+    obs.flow_logs = [fl for fl in found.get("flow_logs", []) if _ours(tags_of(fl), obs)]
     names = sorted(n for n in {fl.get("LogGroupName") for fl in obs.flow_logs} | {log_group_name} if n)
     if logs_client is not None and names:
         client_logs = logs_client()
@@ -217,7 +232,7 @@ def _sort_eips(obs, addresses):
 
 # --- the managed view of what exists -------------------------------------------------------------
 def user_tags(tags):
-    return {k: v for k, v in tags.items() if k not in IDENTITY_KEYS and k != "Name"}
+    return {k: v for k, v in tags.items() if k not in IDENTITY_KEYS and k not in ("Name", TAG_FEATURES)}
 
 
 def _route_target(route, obs):

@@ -179,13 +179,19 @@ repository:
       type: dict
       sample: {"type": "AES256", "kms_key": null}
     lifecycle_policy:
-      description: The lifecycle policy document, or null.
+      description:
+        - The lifecycle policy document, or null.
+        - Also null when neither O(lifecycle) nor O(lifecycle_policy) was given (the module does not read what it
+          leaves as it is); M(seed.aws_migration.ecr_repository_info) always reads it.
       type: dict
       sample: {"rules": [{"rulePriority": 1, "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
                                                            "countUnit": "days", "countNumber": 7},
                           "action": {"type": "expire"}}]}
     policy:
-      description: The repository policy document, or null.
+      description:
+        - The repository policy document, or null.
+        - Also null when O(policy) was not given (not read);
+          M(seed.aws_migration.ecr_repository_info) always reads it.
       type: dict
       sample: {"Version": "2012-10-17", "Statement": []}
     tags:
@@ -234,7 +240,11 @@ class RepositoryManager:
         return ecr.describe_kms_key_arn(self._kms_client, key)
 
     def _observe(self):
-        return ecr.read_repository(self.ecr, ecr.describe_repository(self.ecr, self.spec.name))
+        spec = self.spec
+        return ecr.read_repository(self.ecr, ecr.describe_repository(self.ecr, spec.name),
+                                   # absent: read everything, for an exact diff "before"
+                                   policy=getattr(spec, "manage_policy", True),
+                                   lifecycle=getattr(spec, "manage_lifecycle", True))
 
     # -- entry points ---------------------------------------------------------------------------
     def present(self):

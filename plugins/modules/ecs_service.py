@@ -266,7 +266,12 @@ options:
     choices: [SERVICE, TASK_DEFINITION, NONE]
     default: SERVICE
   autoscaling:
-    description: Target-tracking autoscaling of the desired count. Not set - no autoscaling (an existing one is removed).
+    description:
+      - Target-tracking autoscaling of the desired count. Not set - no autoscaling (an existing one this module set up
+        is removed).
+      - The module marks a service it set autoscaling up for with the tag C(seed:autoscaling), and reads Application
+        Auto Scaling only when autoscaling is wanted or that tag is there (2 requests saved per run otherwise).
+        Autoscaling set up by other tools on a service without the tag is left alone.
     type: dict
     suboptions:
       min_capacity:
@@ -455,6 +460,9 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import 
 from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_for
 from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_until_gone
 
+# Marks a service whose autoscaling this module set up (see present()).
+TAG_AUTOSCALING = "seed:autoscaling"
+
 METRICS = {"cpu": "ECSServiceAverageCPUUtilization", "memory": "ECSServiceAverageMemoryUtilization",
            "alb_requests": "ALBRequestCountPerTarget"}
 NEW_TASK_DEFINITION = "(new task definition)"
@@ -529,6 +537,8 @@ class ServiceManager:
     def _tags(self):
         tags = dict(self.params.get("tags") or {})
         tags.update({TAG_MANAGED_BY: "seed.aws_migration", TAG_COMPONENT: "ecs-service"})
+        if self.params.get("autoscaling"):
+            tags[TAG_AUTOSCALING] = "true"
         return tags
 
     # -- the managed view -----------------------------------------------------------------------
@@ -610,7 +620,7 @@ class ServiceManager:
 
     # -- present --------------------------------------------------------------------------------
     def present(self):
-        service = ecs.describe_service(self.ecs, self.cluster, self.name)
+        service = service_before = ecs.describe_service(self.ecs, self.cluster, self.name)
         task = self._ensure_roles(dict(self.params["task"]), service)
         self._ensure_log_groups(task)
         desired_td = render(self.family, task, self.module.region, task.get("log_group"))
@@ -636,7 +646,12 @@ class ServiceManager:
                 rollout = True
             self._ensure_tags(service)
 
-        before_scaling, after_scaling = self._ensure_autoscaling(self._desired_scaling())
+        # Application Auto Scaling is only read when autoscaling is wanted, or was set up by this module
+        # (its marker tag, read with the service): a service that never had it costs no extra request.
+        had_scaling = not service_before or TAG_AUTOSCALING in _ecs_tags(service_before.get("tags"))
+        wanted_scaling = self._desired_scaling()
+        before_scaling, after_scaling = (self._ensure_autoscaling(wanted_scaling)
+                                         if wanted_scaling is not None or had_scaling else (None, None))
         if rollout and self.params["wait"] and not self.check_mode:
             service = self._wait_for_rollout()
         before = {"task_definition": canonical(current_td) if current_td else None, "service": before_service,
@@ -738,6 +753,8 @@ class ServiceManager:
         current = _ecs_tags(service.get("tags"))
         to_set, to_unset = tag_delta(current, self._tags(), self.params["purge_tags"] and
                                      self.params.get("tags") is not None)
+        if TAG_AUTOSCALING in current and not self.params.get("autoscaling") and TAG_AUTOSCALING not in to_unset:
+            to_unset.append(TAG_AUTOSCALING)  # autoscaling goes: so does its marker, whatever purge_tags says
         if to_set:
             self._do(f"set tags {', '.join(sorted(to_set))} on service {self.name}", ecs.tag_resource, self.ecs,
                      service["serviceArn"], to_set)

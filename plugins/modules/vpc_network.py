@@ -384,7 +384,18 @@ class NetworkManager:
         return f"{self.spec.environment}-{self.spec.name}"
 
     def _tags(self, component, display, az=None):
-        return resource_tags(self.spec.tags, self.obs.identity(component, az), f"{self._prefix()}-{display}")
+        tags = resource_tags(self.spec.tags, self.obs.identity(component, az), f"{self._prefix()}-{display}")
+        if component == ns.VPC and self._features():
+            tags[ns.TAG_FEATURES] = ",".join(sorted(self._features()))
+        return tags
+
+    def _features(self):
+        """The optional parts (endpoints, flow logs) the spec wants: listed on the VPC (ns.TAG_FEATURES)."""
+        spec = self.spec
+        wanted = {ns.FEATURE_FLOW_LOGS} if spec.flow_logs else set()
+        if spec.vpc_endpoints["s3"] or spec.vpc_endpoints["interface"]:
+            wanted.add(ns.FEATURE_ENDPOINTS)
+        return wanted
 
     def _tagspec(self, resource_type, component, display, az=None):
         return tag_specifications(resource_type, self._tags(component, display, az))
@@ -416,8 +427,11 @@ class NetworkManager:
         if len(vpcs) > 1:
             raise SeedAWSError(message=f"Found {len(vpcs)} VPCs tagged as network {spec.environment}/{spec.name} "
                                        f"({', '.join(v['VpcId'] for v in vpcs)}); delete the extra ones")
-        self.obs = ns.discover(self.ec2, vpcs[0] if vpcs else None, spec.environment, spec.name, self.region,
-                               logs_client=self._logs, log_group_name=spec.flow_logs and spec.flow_logs["log_group"])
+        # Endpoints and flow logs are looked for when wanted, or when the VPC says it has them.
+        vpc = vpcs[0] if vpcs else None
+        self.obs = ns.discover(self.ec2, vpc, spec.environment, spec.name, self.region,
+                               logs_client=self._logs, log_group_name=spec.flow_logs and spec.flow_logs["log_group"],
+                               features=self._features() | ns.vpc_features(vpc))
         facts_before = ns.network_facts(self.obs)
         before = ns.observed_view(self.obs)
         after = desired_view(spec, layout)

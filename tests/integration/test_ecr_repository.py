@@ -150,8 +150,12 @@ def test_full_lifecycle(clean_aws, ansible):
                                          "tags": {"owner": "ops"}, "purge_tags": False})
     assert kept["actions"] == ["set tags owner"]
     assert kept["repository"]["tags"] == {"team": "data", "owner": "ops"}
-    # Options not given leave lifecycle and policy as they are.
-    assert kept["repository"]["lifecycle_policy"] == lifecycle(10, 3) and kept["repository"]["policy"] == POLICY_2
+    # Options not given leave lifecycle and policy as they are, unread (null in the result, saves 2 requests).
+    assert kept["repository"]["lifecycle_policy"] is None and kept["repository"]["policy"] is None
+    assert "ecr:GetLifecyclePolicy" not in clean_aws.requests()["by_action"]
+    ecr_client = boto3_client("ecr", clean_aws.endpoint_url)
+    assert json.loads(ecr_client.get_lifecycle_policy(repositoryName=NAME)["lifecyclePolicyText"]) == lifecycle(10, 3)
+    assert json.loads(ecr_client.get_repository_policy(repositoryName=NAME)["policyText"]) == POLICY_2
 
     # Empty documents remove the policy and the lifecycle policy.
     cleared = converge(ansible, clean_aws, {"name": NAME, "scan_on_push": False, "image_tag_mutability": "MUTABLE",

@@ -74,6 +74,10 @@ def test_task_definition_changes_register_one_revision(platform, clean_aws, ansi
 
 
 def test_service_lifecycle(platform, clean_aws, ansible):
+    def scaling_targets():
+        scaling = boto3_client("application-autoscaling", clean_aws.endpoint_url)
+        return scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+
     args = service_args(platform)
     created = converge(ansible, clean_aws, args, "ecs_service")
     assert created["actions"] == ["create log group /seed/it/backend",
@@ -111,14 +115,22 @@ def test_service_lifecycle(platform, clean_aws, ansible):
     assert service["deploymentConfiguration"]["minimumHealthyPercent"] == 50
     assert service["enableExecuteCommand"] is True
 
+    # Autoscaling off: its policy, target and marker tag go; from then on Application Auto Scaling is not read.
+    static = dict(bigger, autoscaling=None)
+    unscaled = converge(ansible, clean_aws, static, "ecs_service")
+    assert unscaled["actions"] == ["remove tags seed:autoscaling from service backend",
+                                   "delete scaling policy backend-memory",
+                                   "deregister scalable target service/it/backend"]
+    assert not any(k.startswith("application-autoscaling:") for k in clean_aws.requests()["by_action"])
+    assert scaling_targets() == []
+
     gone = converge(ansible, clean_aws, {"cluster": "it", "name": "backend", "state": "absent", "wait_timeout": 60,
                                          "task": args["task"], "delete_log_groups": True}, "ecs_service")
     assert gone["actions"][-3:] == ["deregister task definition it-backend:1", "deregister task definition it-backend:2",
                                     "delete log group /seed/it/backend"]
     assert ecs.describe_services(cluster="it", services=["backend"])["services"][0]["status"] == "INACTIVE"
     assert ecs.list_task_definitions(familyPrefix="it-backend", status="ACTIVE")["taskDefinitionArns"] == []
-    scaling = boto3_client("application-autoscaling", clean_aws.endpoint_url)
-    assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"] == []
+    assert scaling_targets() == []
 
 
 @pytest.mark.parametrize("mutate, field", [

@@ -79,9 +79,23 @@ def test_minimal_network_without_nat(clean_aws, ansible):
     args = dict(name="bare", environment="it", cidr="10.50.0.0/20", nat_mode="none",
                 security_groups={"enabled": False})
     applied = converge(ansible, clean_aws, args)
+    # converge's re-apply: a network that never had endpoints or flow logs is not searched for them.
+    assert not {"ec2:DescribeVpcEndpoints", "ec2:DescribeFlowLogs"} & set(clean_aws.requests()["by_action"])
     assert seed_inventory(clean_aws.endpoint_url) == {"vpc": 1, "internet_gateway": 1, "subnet": 4,
                                                       "route_table": 3}
     assert applied["diff"]["after"]["route_tables"]["private:us-east-1a"]["routes"] == {}
+
+    # Adding an optional part lists it on the VPC (seed:features); removing it removes both.
+    with_s3 = converge(ansible, clean_aws, dict(args, vpc_endpoints={"s3": True}))
+    assert with_s3["actions"][0] == "create vpc endpoint s3 (gateway)"
+    assert with_s3["actions"][-1] == "set tags seed:features on vpc"
+    assert clean_aws.requests()["by_action"].get("ec2:DescribeVpcEndpoints") == 1
+    without = converge(ansible, clean_aws, args)
+    assert without["actions"][-1] == "remove tags seed:features from vpc"
+    assert "ec2:DescribeVpcEndpoints" not in clean_aws.requests()["by_action"]
+    assert seed_inventory(clean_aws.endpoint_url) == {"vpc": 1, "internet_gateway": 1, "subnet": 4,
+                                                      "route_table": 3}
+
     converge(ansible, clean_aws, dict(args, state="absent"))
     assert seed_inventory(clean_aws.endpoint_url) == {}
 
