@@ -11,6 +11,8 @@ with the same list length, or a changed ``secrets[].valueFrom``, is a change; a 
 not. ``changed_paths`` (diff.py) on two canonical views names the fields that changed.
 """
 
+import re
+
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 
 # Fargate's task-level CPU (units) -> allowed memory (MiB).
@@ -102,6 +104,11 @@ def canonical(taskdef):
     return _drop_empty(t)
 
 
+# Environment variable names that hold credentials (matched case-insensitively anywhere in the name).
+CREDENTIAL_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY",
+                             re.IGNORECASE)
+
+
 def validate_task(task, field="task"):
     """Validate an ecs_service ``task`` option before any API call."""
     validate_size(task["cpu"], task["memory"], field)
@@ -117,6 +124,12 @@ def validate_task(task, field="task"):
             raise ValidationError(f"{where}.image", "is required")
         for pindex, port in enumerate(container.get("ports") or []):
             validate_port(port, f"{where}.ports[{pindex}]")
+        allowed = set(container.get("plaintext_allowed") or [])
+        for key in sorted(container.get("environment") or {}):
+            if CREDENTIAL_NAME.search(key) and key not in allowed:
+                raise ValidationError(f"{where}.environment.{key}", "looks like a credential: pass it in secrets "
+                                      "(a Secrets Manager or SSM ARN), never as a plain environment variable "
+                                      f"(or list it in {where}.plaintext_allowed if it is not one)")
         for key, value in (container.get("secrets") or {}).items():
             if not str(value).startswith("arn:"):
                 raise ValidationError(f"{where}.secrets.{key}", "must be the ARN of a Secrets Manager secret (or a "

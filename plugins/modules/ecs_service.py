@@ -91,8 +91,17 @@ options:
             type: list
             elements: int
           environment:
-            description: Plain environment variables. Never put a credential here - use O(task.containers[].secrets).
+            description:
+              - Plain environment variables. Never put a credential here - use O(task.containers[].secrets).
+              - A variable whose name looks like a credential (contains C(PASSWORD), C(PASSWD), C(SECRET), C(TOKEN),
+                C(API_KEY), C(PRIVATE_KEY), C(CREDENTIAL) or C(ACCESS_KEY)) is refused before any API call, unless
+                O(task.containers[].plaintext_allowed) names it (for example a setting called C(TOKEN_TTL)).
             type: dict
+          plaintext_allowed:
+            description: Names in O(task.containers[].environment) that look like credentials but are not.
+            type: list
+            elements: str
+            default: []
           secrets:
             description:
               - Environment variables filled from Secrets Manager or SSM Parameter Store, name to ARN
@@ -866,6 +875,7 @@ def main():
         essential=dict(type="bool", default=True),
         ports=dict(type="list", elements="int"),
         environment=dict(type="dict"),
+        plaintext_allowed=dict(type="list", elements="str", default=[]),
         secrets=dict(type="dict", no_log=False),
         command=dict(type="list", elements="str"),
         entrypoint=dict(type="list", elements="str"),

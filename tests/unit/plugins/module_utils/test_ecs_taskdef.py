@@ -98,6 +98,12 @@ def test_order_of_environment_does_not_matter():
     (dict(containers=[{"name": "a", "image": "x", "secrets": {"P": "plain"}}]), "task.containers[0].secrets.P"),
     (dict(containers=[{"name": "a", "image": "x"}, {"name": "a", "image": "y"}]), "task.containers"),
     (dict(containers=[{"name": "a", "image": ""}]), "task.containers[0].image"),
+    (dict(containers=[{"name": "a", "image": "x", "environment": {"DB_PASSWORD": "hunter2"}}]),
+     "task.containers[0].environment.DB_PASSWORD"),
+    (dict(containers=[{"name": "a", "image": "x", "environment": {"MB_ENCRYPTION_SECRET_KEY": "k"}}]),
+     "task.containers[0].environment.MB_ENCRYPTION_SECRET_KEY"),
+    (dict(containers=[{"name": "a", "image": "x", "environment": {"github_token": "t", "LEVEL": "1"}}]),
+     "task.containers[0].environment.github_token"),
 ])
 def test_bad_task_names_the_field(overrides, field):
     with pytest.raises(ValidationError) as e:
@@ -105,3 +111,13 @@ def test_bad_task_names_the_field(overrides, field):
     assert e.value.field == field
     if field == "task.memory":
         assert "512-2048" in e.value.message
+
+
+def test_credential_looking_names_can_be_allowed_one_by_one():
+    container = {"name": "a", "image": "x", "environment": {"TOKEN_TTL": "300", "LOG_LEVEL": "info"},
+                 "plaintext_allowed": ["TOKEN_TTL"]}
+    validate_task(task(containers=[container]))
+    container["environment"]["API_KEY"] = "k"
+    with pytest.raises(ValidationError) as e:
+        validate_task(task(containers=[container]))
+    assert e.value.field == "task.containers[0].environment.API_KEY" and "secrets" in e.value.message
