@@ -1,0 +1,71 @@
+"""apigatewayv2: make moto 5.2.5 keep and return what API Gateway keeps and returns (same rules as
+``moto_fidelity.py``: no patch changes what a module sends or how it compares).
+
+* CreateDomainName: API Gateway completes every domain name configuration with the target of the
+  domain (``ApiGatewayDomainName``, ``d-<id>.execute-api.<region>.amazonaws.com``), the Route 53 hosted
+  zone of that target (``HostedZoneId``) and ``DomainNameStatus``; moto stores the configuration as
+  sent, so a module could never report the alias target a DNS record needs.
+* UpdateRoute: API Gateway applies ``AuthorizationScopes`` as given, also an empty list (which clears
+  the scopes when a route leaves JWT authorization); moto ignores an empty list and keeps the old
+  scopes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+# Route 53 hosted zones of API Gateway's regional endpoints (AWS General Reference).
+_REGIONAL_ZONES = {
+    "us-east-1": "Z1UJRXOUMOOFQ8",
+    "us-east-2": "ZOJJZC49E0EPZ",
+    "us-west-1": "Z2MUQ32089INYE",
+    "us-west-2": "Z2OJLYMUO9EFXC",
+    "eu-west-1": "ZLY8HYME6SFDD",
+    "eu-west-2": "ZJ5UAJN8Y3Z2Q",
+    "eu-west-3": "Z3KY65QIEKYHQQ",
+    "eu-central-1": "Z1U9ULNL0V5AJ3",
+}
+
+
+def _patch_domain_name() -> None:
+    from moto.apigatewayv2.models import DomainName
+
+    original = DomainName.__init__
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def __init__(self, domain_name, domain_name_configurations, mutual_tls_authentication, tags,  # type: ignore
+                 backend):
+        original(self, domain_name, domain_name_configurations, mutual_tls_authentication, tags, backend)
+        region = backend.region_name
+        for configuration in self.domain_name_configurations or []:
+            digest = hashlib.sha256(f"{domain_name} {configuration.get('certificateArn')}".encode()).hexdigest()
+            configuration.setdefault("apiGatewayDomainName", f"d-{digest[:10]}.execute-api.{region}.amazonaws.com")
+            configuration.setdefault("hostedZoneId", _REGIONAL_ZONES.get(region, "Z1UJRXOUMOOFQ8"))
+            configuration.setdefault("domainNameStatus", "AVAILABLE")
+            configuration.setdefault("endpointType", "REGIONAL")
+
+    __init__._seed_patched = True  # type: ignore[attr-defined]
+    DomainName.__init__ = __init__
+
+
+def _patch_route_update() -> None:
+    from moto.apigatewayv2.models import Route
+
+    original = Route.update
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def update(self, api_key_required, authorization_scopes, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, api_key_required, authorization_scopes, *args, **kwargs)
+        if authorization_scopes is not None:
+            self.authorization_scopes = authorization_scopes
+
+    update._seed_patched = True  # type: ignore[attr-defined]
+    Route.update = update
+
+
+def apply() -> None:
+    """Apply the apigatewayv2 patches (idempotent)."""
+    _patch_domain_name()
+    _patch_route_update()
