@@ -17,7 +17,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.errors import V
 
 TIERS = ("public", "private", "database")
 NAT_MODES = ("per_az", "single", "none")
-SG_TIERS = ("lb", "app", "db", "endpoints")
+SG_TIERS = ("lb", "app", "db", "endpoints", "internal_lb", "vpc_link")
 
 # Derived subnets: every tier owns 8 consecutive blocks, one per AZ letter (a..h), and the three
 # tiers always reserve their room. A subnet's CIDR therefore depends only on its tier and AZ
@@ -163,6 +163,7 @@ def build_spec(params):
 def _security_group_spec(options):
     options = dict(options)
     options.setdefault("enabled", True)
+    options["internal_lb"] = bool(options.get("internal_lb"))
     for key, default in (("lb_ports", [80, 443]), ("app_ports", [80, 8000, 8080]), ("db_ports", [5432]),
                          ("lb_ingress_cidrs", [ANY_IPV4])):
         if options.get(key) is None:
@@ -315,6 +316,12 @@ def security_group_rules(spec):
     }
     if spec.vpc_endpoints["interface"]:
         groups["endpoints"] = {"ingress": [rule("tcp", 443, sg_ref("app"))], "egress": []}
+    if sgs["internal_lb"]:
+        # API Gateway's VPC link -> internal load balancer -> app: the backend's only way in from outside.
+        groups["vpc_link"] = {"ingress": [], "egress": [rule("tcp", p, sg_ref("internal_lb")) for p in sgs["lb_ports"]]}
+        groups["internal_lb"] = {"ingress": [rule("tcp", p, sg_ref("vpc_link")) for p in sgs["lb_ports"]],
+                                 "egress": [rule("tcp", p, sg_ref("app")) for p in sgs["app_ports"]]}
+        groups["app"]["ingress"] += [rule("tcp", p, sg_ref("internal_lb")) for p in sgs["app_ports"]]
     return {tier: {k: sorted(v) for k, v in g.items()} for tier, g in groups.items()}
 
 

@@ -123,6 +123,14 @@ options:
         type: list
         elements: int
         default: [5432]
+      internal_lb:
+        description:
+          - Whether to add the groups of an internal load balancer reached through an API Gateway VPC link
+            (M(seed.aws_migration.http_api)) - C(vpc_link) may reach C(internal_lb) on O(security_groups.lb_ports)
+            only, C(internal_lb) accepts those from C(vpc_link) and may reach C(app) on O(security_groups.app_ports),
+            and C(app) also accepts those from C(internal_lb).
+        type: bool
+        default: false
   vpc_endpoints:
     description: VPC endpoints that keep AWS traffic off the NAT gateways.
     type: dict
@@ -287,7 +295,7 @@ network:
       type: dict
       sample: {"public": "rtb-0p", "private": {"eu-west-1a": "rtb-0a"}, "database": null}
     security_groups:
-      description: Security group IDs by tier (C(lb), C(app), C(db), C(endpoints)).
+      description: Security group IDs by tier (C(lb), C(app), C(db), C(endpoints), C(internal_lb), C(vpc_link)).
       type: dict
       sample: {"lb": "sg-0l", "app": "sg-0a", "db": "sg-0d"}
     vpc_endpoints:
@@ -967,6 +975,7 @@ def main():
             lb_ingress_cidrs=dict(type="list", elements="str", default=["0.0.0.0/0"]),
             app_ports=dict(type="list", elements="int", default=[80, 8000, 8080]),
             db_ports=dict(type="list", elements="int", default=[5432]),
+            internal_lb=dict(type="bool", default=False),
         )),
         vpc_endpoints=dict(type="dict", default={}, options=dict(
             s3=dict(type="bool", default=False),

@@ -118,6 +118,15 @@ def test_security_groups_are_chained_by_reference():
     assert not any("0.0.0.0/0" in r for tier in ("app", "db") for r in rules[tier]["ingress"])
 
 
+def test_internal_load_balancer_groups_chain_vpc_link_to_app():
+    rules = security_group_rules(build_spec(params(security_groups={"internal_lb": True})))
+    assert rules["vpc_link"] == {"ingress": [], "egress": ["tcp/443 sg:internal_lb", "tcp/80 sg:internal_lb"]}
+    assert rules["internal_lb"]["ingress"] == ["tcp/443 sg:vpc_link", "tcp/80 sg:vpc_link"]
+    assert all(r.endswith("sg:app") for r in rules["internal_lb"]["egress"])
+    assert sorted({r.split()[1] for r in rules["app"]["ingress"]}) == ["sg:internal_lb", "sg:lb"]
+    assert "internal_lb" not in security_group_rules(build_spec(params()))
+
+
 def test_view_of_endpoints_and_database_tier():
     spec = build_spec(params(database_tier=True, vpc_endpoints={"s3": True, "interface": ["ecr.api"]}))
     view = desired_view(spec, resolve_layout(spec, REGION))
