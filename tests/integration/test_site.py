@@ -4,6 +4,7 @@ services, against the local AWS over HTTP."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -38,8 +39,15 @@ def registry_writes(local_docker):
 
 def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, ansible, local_docker):
     extra = dict(ansible.stack_vars)
-    first = ansible.playbook("playbooks/site.yml", extra_vars=extra)
+    first = ansible.playbook("playbooks/site.yml", extra_vars=extra, verbosity=3, diff=True)
     assert not first.failed, first.stderr[-3000:]
+
+    # Credentials: generated into Secrets Manager, passed to the backend as a task-definition secret,
+    # and nowhere in a -vvv --diff run's output (everything ansible-playbook printed, both streams).
+    secretsmanager = boto3_client("secretsmanager", clean_aws.endpoint_url)
+    value = json.loads(secretsmanager.get_secret_value(SecretId="seed/local/backend")["SecretString"])
+    assert len(value["api_key"]) == 40 and value["client"] == "frontend"
+    assert first.data and value["api_key"] not in first.stdout + first.stderr
     assert seed_inventory(clean_aws.endpoint_url)["vpc"] == 1
     facts = {k: v for t in first.task_results() for k, v in t.get("ansible_facts", {}).items()}
     images = facts["registry_outputs"]
@@ -60,14 +68,37 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
     for service in services:
         td = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
         assert td["containerDefinitions"][0]["image"] == images[f"seed/{service['serviceName']}"]["pinned"]
+        if service["serviceName"] == "backend":
+            (secret,) = td["containerDefinitions"][0]["secrets"]
+            assert secret["name"] == "APP_API_KEY" and secret["valueFrom"].endswith(":api_key::")
+            assert not any(value["api_key"] in e["value"] for e in td["containerDefinitions"][0]["environment"])
         assert service["loadBalancers"] and service["networkConfiguration"]["awsvpcConfiguration"][
             "assignPublicIp"] == "DISABLED"
+    # The HTTP API is on (inventories/local api.yml): the backend sits behind the API's internal ALB, and
+    # the public ALB (behind WAF) routes nothing to it.
     elbv2 = boto3_client("elbv2", clean_aws.endpoint_url)
-    listener = elbv2.describe_listeners(LoadBalancerArn=elbv2.describe_load_balancers(
-        Names=["local-public"])["LoadBalancers"][0]["LoadBalancerArn"])["Listeners"][0]
-    rules = elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
-    assert any(c.get("Values") == ["/api/*"] or c.get("PathPatternConfig", {}).get("Values") == ["/api/*"]
-               for r in rules for c in r["Conditions"])
+    by_name = {lb["LoadBalancerName"]: lb for lb in elbv2.describe_load_balancers()["LoadBalancers"]}
+    assert by_name["local-public"]["Scheme"] == "internet-facing" and by_name["local-api-backend"]["Scheme"] == "internal"
+    public_tgs = {tg["TargetGroupArn"] for tg in elbv2.describe_target_groups(
+        LoadBalancerArn=by_name["local-public"]["LoadBalancerArn"])["TargetGroups"]}
+    listener = elbv2.describe_listeners(LoadBalancerArn=by_name["local-public"]["LoadBalancerArn"])["Listeners"][0]
+    routed = {a.get("TargetGroupArn") for r in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+              for a in r["Actions"]}
+    backend_tg = next(s for s in services if s["serviceName"] == "backend")["loadBalancers"][0]["targetGroupArn"]
+    frontend_tg = next(s for s in services if s["serviceName"] == "frontend")["loadBalancers"][0]["targetGroupArn"]
+    assert routed == {frontend_tg} and backend_tg not in public_tgs
+    assert backend_tg in {tg["TargetGroupArn"] for tg in elbv2.describe_target_groups(
+        LoadBalancerArn=by_name["local-api-backend"]["LoadBalancerArn"])["TargetGroups"]}
+    apigw = boto3_client("apigatewayv2", clean_aws.endpoint_url)
+    (api,) = apigw.get_apis()["Items"]
+    (integration,) = apigw.get_integrations(ApiId=api["ApiId"])["Items"]
+    internal_listener = elbv2.describe_listeners(
+        LoadBalancerArn=by_name["local-api-backend"]["LoadBalancerArn"])["Listeners"][0]["ListenerArn"]
+    assert integration["IntegrationUri"] == internal_listener and integration["ConnectionType"] == "VPC_LINK"
+    waf = boto3_client("wafv2", clean_aws.endpoint_url)
+    (acl,) = waf.list_web_acls(Scope="REGIONAL")["WebACLs"]
+    assert waf.get_web_acl_for_resource(ResourceArn=by_name["local-public"]["LoadBalancerArn"])["WebACL"]["ARN"] \
+        == acl["ARN"]
 
     # Re-run: nothing changes, no AWS write, nothing pushed.
     clean_aws.reset_counts()
@@ -104,6 +135,8 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
     assert [s for s in ecs.describe_services(cluster="local", services=["frontend", "backend"])["services"]
             if s["status"] != "INACTIVE"] == []
     assert elbv2.describe_load_balancers()["LoadBalancers"] == []
+    assert apigw.get_apis()["Items"] == [] and apigw.get_vpc_links()["Items"] == []
+    assert waf.list_web_acls(Scope="REGIONAL")["WebACLs"] == []
     assert boto3_client("ecr", clean_aws.endpoint_url).describe_repositories()["repositories"] == []
 
 

@@ -28,10 +28,11 @@ def ensure_collection_link() -> None:
 
 
 class PlayResult:
-    def __init__(self, returncode: int, data: dict, stderr: str) -> None:
+    def __init__(self, returncode: int, data: dict, stderr: str, stdout: str = "") -> None:
         self.returncode = returncode
         self.data = data
         self.stderr = stderr
+        self.stdout = stdout  # everything ansible-playbook printed on stdout (the JSON and any -v lines)
 
     def task_results(self) -> list[dict]:
         """Every task's result on localhost, in order (loops flattened to their items)."""
@@ -116,7 +117,12 @@ class Ansible:
             data = json.loads(stdout[stdout.index("{"):]) if "{" in stdout else {}
         except ValueError:
             data = {}
-        return PlayResult(proc.returncode, data, stderr + stdout[:2000] * (not data))
+            if "\n{" in stdout:  # -v lines before the JSON document
+                try:
+                    data = json.loads(stdout[stdout.index("\n{") + 1:])
+                except ValueError:
+                    pass
+        return PlayResult(proc.returncode, data, stderr + stdout[:2000] * (not data), stdout)
 
     def write_play(self, tasks: list[dict]) -> Path:
         self.runs += 1
