@@ -1,0 +1,81 @@
+"""ACM patches for the local AWS (loaded by tools/moto_fidelity.py; same rules: make moto answer the way AWS
+documents, never change what our modules send).
+
+1. DNS validation. AWS issues a DNS-validated certificate once every validation CNAME it published in
+   DescribeCertificate's ``DomainValidationOptions[].ResourceRecord`` resolves; moto 5.2.5 ignores DNS and
+   issues every requested certificate ``MOTO_ACM_VALIDATION_WAIT`` seconds (default 60) after the request,
+   whatever the zone holds. With this patch a pending certificate is also issued as soon as the records
+   exist in a Route 53 zone of the same account (the timer stays, for anyone relying on it), so a module
+   that writes the records sees the certificate issued, and one that does not keeps seeing it pending
+   (tests of the wait timeout use a short ``wait_timeout``).
+2. DeleteCertificate of a certificate in use (``InUseBy`` not empty) fails on AWS with
+   ``ResourceInUseException``; moto deletes it.
+"""
+
+from __future__ import annotations
+
+
+def _validation_records_exist(bundle) -> bool:  # type: ignore[no-untyped-def]
+    from moto.route53.models import route53_backends
+
+    options = bundle.describe()["Certificate"].get("DomainValidationOptions") or []
+    wanted = {(o["ResourceRecord"]["Name"].lower(), o["ResourceRecord"]["Value"].lower().rstrip("."))
+              for o in options if o.get("ResourceRecord")}
+    if not wanted:
+        return False
+    account = bundle.arn.split(":")[4]
+    found = set()
+    for partition in route53_backends[account].values():
+        for zone in partition.zones.values():
+            for rrset in zone.rrsets:
+                if rrset.type != "CNAME":
+                    continue
+                name = rrset.name.lower().rstrip(".") + "."
+                for value in rrset.records or []:
+                    found.add((name, str(value).lower().rstrip(".")))
+    return wanted <= found
+
+
+def _patch_dns_validation() -> None:
+    from moto.acm.models import CertBundle
+
+    original = CertBundle.check
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def check(self):  # type: ignore[no-untyped-def]
+        original(self)
+        if self.type == "AMAZON_ISSUED" and self.status == "PENDING_VALIDATION" and _validation_records_exist(self):
+            self.status = "ISSUED"
+
+    check._seed_patched = True  # type: ignore[attr-defined]
+    CertBundle.check = check
+
+
+def _patch_delete_in_use() -> None:
+    from moto.acm.models import AWSCertificateManagerBackend
+    from moto.core.exceptions import JsonRESTError
+
+    original = AWSCertificateManagerBackend.delete_certificate
+    if getattr(original, "_seed_patched", False):
+        return
+
+    class ResourceInUseException(JsonRESTError):
+        code = 400
+
+        def __init__(self, message: str):
+            super().__init__("ResourceInUseException", message)
+
+    def delete_certificate(self, arn):  # type: ignore[no-untyped-def]
+        bundle = self._certificates.get(arn)
+        if bundle is not None and bundle.in_use_by:
+            raise ResourceInUseException(f"Certificate {arn} in account {self.account_id} is in use.")
+        return original(self, arn)
+
+    delete_certificate._seed_patched = True  # type: ignore[attr-defined]
+    AWSCertificateManagerBackend.delete_certificate = delete_certificate
+
+
+def apply() -> None:
+    _patch_dns_validation()
+    _patch_delete_in_use()
