@@ -9,7 +9,9 @@ documents, never change what our modules send).
    that writes the records sees the certificate issued, and one that does not keeps seeing it pending
    (tests of the wait timeout use a short ``wait_timeout``).
 2. DeleteCertificate of a certificate in use (``InUseBy`` not empty) fails on AWS with
-   ``ResourceInUseException``; moto deletes it.
+   ``ResourceInUseException``; moto deletes it. AWS's ``InUseBy`` also drops a load balancer listener
+   once it is deleted; moto's ELBv2 adds the listener (CreateListener with a certificate) and never
+   removes it, so listeners moto no longer has are left out before deciding.
 """
 
 from __future__ import annotations
@@ -52,6 +54,17 @@ def _patch_dns_validation() -> None:
     CertBundle.check = check
 
 
+def _still_there(arn: str) -> bool:
+    """False for an ELBv2 listener moto no longer has (anything else counts as still there)."""
+    if ":elasticloadbalancing:" not in arn or ":listener/" not in arn:
+        return True
+    from moto.elbv2.models import elbv2_backends
+
+    _p, _partition, _service, region, account = arn.split(":")[:5]
+    backend = elbv2_backends[account][region]
+    return any(arn in lb.listeners for lb in backend.load_balancers.values())
+
+
 def _patch_delete_in_use() -> None:
     from moto.acm.models import AWSCertificateManagerBackend
     from moto.core.exceptions import JsonRESTError
@@ -68,6 +81,8 @@ def _patch_delete_in_use() -> None:
 
     def delete_certificate(self, arn):  # type: ignore[no-untyped-def]
         bundle = self._certificates.get(arn)
+        if bundle is not None:
+            bundle.in_use_by = [user for user in bundle.in_use_by if _still_there(user)]
         if bundle is not None and bundle.in_use_by:
             raise ResourceInUseException(f"Certificate {arn} in account {self.account_id} is in use.")
         return original(self, arn)
@@ -76,6 +91,23 @@ def _patch_delete_in_use() -> None:
     AWSCertificateManagerBackend.delete_certificate = delete_certificate
 
 
+def _patch_in_use_by() -> None:
+    """DescribeCertificate's InUseBy without the listeners moto has deleted (see 2. above)."""
+    from moto.acm.models import CertBundle
+
+    original = CertBundle.describe
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def describe(self):  # type: ignore[no-untyped-def]
+        self.in_use_by = [user for user in self.in_use_by if _still_there(user)]
+        return original(self)
+
+    describe._seed_patched = True  # type: ignore[attr-defined]
+    CertBundle.describe = describe
+
+
 def apply() -> None:
     _patch_dns_validation()
     _patch_delete_in_use()
+    _patch_in_use_by()

@@ -95,6 +95,21 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
     internal_listener = elbv2.describe_listeners(
         LoadBalancerArn=by_name["local-api-backend"]["LoadBalancerArn"])["Listeners"][0]["ListenerArn"]
     assert integration["IntegrationUri"] == internal_listener and integration["ConnectionType"] == "VPC_LINK"
+    # DNS and TLS (inventories/local dns.yml): HTTPS on the public ALB with the DNS-validated certificate,
+    # app.<zone> a health-checked failover pair (ALB, then the maintenance page), api.<zone> the API's domain.
+    acm = boto3_client("acm", clean_aws.endpoint_url)
+    (certificate,) = acm.list_certificates()["CertificateSummaryList"]
+    assert acm.describe_certificate(CertificateArn=certificate["CertificateArn"])["Certificate"]["Status"] == "ISSUED"
+    listeners = elbv2.describe_listeners(LoadBalancerArn=by_name["local-public"]["LoadBalancerArn"])["Listeners"]
+    assert {(li["Protocol"], li["Port"]) for li in listeners} == {("HTTPS", 443), ("HTTP", 80)}
+    route53 = boto3_client("route53", clean_aws.endpoint_url)
+    (zone,) = route53.list_hosted_zones()["HostedZones"]
+    records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    app = {r["Failover"]: r for r in records if r["Name"] == "app.local.seed.example." and r["Type"] == "A"}
+    assert app["PRIMARY"]["AliasTarget"]["DNSName"].startswith(by_name["local-public"]["DNSName"].lower())
+    assert app["PRIMARY"]["HealthCheckId"] and "s3-website" in app["SECONDARY"]["AliasTarget"]["DNSName"]
+    assert any(r["Name"] == "api.local.seed.example." and "execute-api" in r["AliasTarget"]["DNSName"]
+               for r in records if r.get("AliasTarget"))
     waf = boto3_client("wafv2", clean_aws.endpoint_url)
     (acl,) = waf.list_web_acls(Scope="REGIONAL")["WebACLs"]
     assert waf.get_web_acl_for_resource(ResourceArn=by_name["local-public"]["LoadBalancerArn"])["WebACL"]["ARN"] \
@@ -137,6 +152,11 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
     assert elbv2.describe_load_balancers()["LoadBalancers"] == []
     assert apigw.get_apis()["Items"] == [] and apigw.get_vpc_links()["Items"] == []
     assert waf.list_web_acls(Scope="REGIONAL")["WebACLs"] == []
+    assert route53.list_hosted_zones()["HostedZones"] == [] and route53.list_health_checks()["HealthChecks"] == []
+    assert acm.list_certificates()["CertificateSummaryList"] == []
+    assert boto3_client("s3", clean_aws.endpoint_url).list_buckets()["Buckets"] == []
+    # Secrets are scheduled for deletion (their recovery window), not gone at once: data is never lost.
+    assert [s["Name"] for s in secretsmanager.list_secrets()["SecretList"] if not s.get("DeletedDate")] == []
     assert boto3_client("ecr", clean_aws.endpoint_url).describe_repositories()["repositories"] == []
 
 
