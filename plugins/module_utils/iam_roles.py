@@ -4,18 +4,28 @@
 """Least-privilege IAM roles derived from what a service references, and their convergence.
 
 The execution role of a task may pull exactly the ECR repositories of its images, write exactly its
-log groups and read exactly its secrets; ``*`` appears only for actions that have no resource-level
-permissions (``ecr:GetAuthorizationToken``, the ``ssmmessages:*`` channel actions of ECS Exec).
+log groups, read exactly its secrets and decrypt with exactly their KMS keys; the task role may use
+exactly the S3 prefixes, EFS access points and KMS keys the service names. ``*`` appears only for
+actions that have no resource-level permissions (``ecr:GetAuthorizationToken``, the ``ssmmessages:*``
+channel actions of ECS Exec). A reference that is not an ARN or S3 location of the right kind fails
+with a ``ValidationError`` before any API call (``validate_references``).
 """
 
 import re
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_delta
 
 ECR_IMAGE_RE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
                           r"(?P<repo>[^:@]+)")
 POLICY_NAME = "seed-least-privilege"
+KMS_KEY_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+SECRET_RE = re.compile(r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:]+|ssm:[a-z0-9-]+:\d{12}:parameter/.+)$")
+ACCESS_POINT_RE = re.compile(r"^arn:(?P<partition>aws[a-z-]*):elasticfilesystem:(?P<region>[a-z0-9-]+):"
+                             r"(?P<account>\d{12}):access-point/fsap-[0-9a-f]+$")
+FILE_SYSTEM_RE = re.compile(r"^fs-[0-9a-f]+$")
+S3_PREFIX_RE = re.compile(r"^(s3://)?(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/(?P<prefix>[^*?]*))?$")
 
 
 def partition_of(region):
@@ -32,8 +42,47 @@ def secret_arn(value_from):
     return value_from
 
 
-def _statement(sid, actions, resources):
-    return {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)), "Resource": sorted(set(resources))}
+def _statement(sid, actions, resources, condition=None):
+    statement = {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)), "Resource": sorted(set(resources))}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def validate_references(containers=(), kms_keys=(), s3_prefixes=(), efs_access_points=(), field="task"):
+    """Raise ``ValidationError`` for a reference a policy cannot be scoped to (before any API call).
+
+    ``s3_prefixes``: ``bucket/prefix`` (or ``s3://bucket/prefix``), no wildcards; ``efs_access_points``:
+    ``{"file_system_id": "fs-...", "access_point_arn": "arn:...:access-point/fsap-...", "read_only": bool}``.
+    """
+    for index, container in enumerate(containers):
+        for name, value in sorted((container.get("secrets") or {}).items()):
+            if not SECRET_RE.match(secret_arn(value)):
+                raise ValidationError(f"{field}.containers[{index}].secrets.{name}",
+                                      f"{value!r} is not a Secrets Manager secret or SSM parameter ARN")
+    for index, key in enumerate(kms_keys):
+        if not KMS_KEY_RE.match(key):
+            raise ValidationError(f"kms_keys[{index}]", f"{key!r} is not a KMS key ARN (arn:aws:kms:<region>:"
+                                                        "<account>:key/<id>; aliases cannot scope a policy)")
+    for index, location in enumerate(s3_prefixes):
+        if not S3_PREFIX_RE.match(location):
+            raise ValidationError(f"s3_prefixes[{index}]", f"{location!r} is not bucket/prefix (no wildcards)")
+    for index, mount in enumerate(efs_access_points):
+        if not FILE_SYSTEM_RE.match(mount.get("file_system_id") or ""):
+            raise ValidationError(f"efs_access_points[{index}].file_system_id",
+                                  f"{mount.get('file_system_id')!r} is not a file system ID (fs-...)")
+        if not ACCESS_POINT_RE.match(mount.get("access_point_arn") or ""):
+            raise ValidationError(f"efs_access_points[{index}].access_point_arn",
+                                  f"{mount.get('access_point_arn')!r} is not an EFS access point ARN")
+
+
+def missing_references(references, exists):
+    """The references ``exists(kind, value)`` does not find, as ``"kind value"`` lines (empty: all there).
+
+    ``references``: ``[(kind, value)]``, e.g. ``[("kms key", arn), ("secret", arn)]``; the caller turns a
+    non-empty answer into a failure before creating anything.
+    """
+    return [f"{kind} {value}" for kind, value in references if not exists(kind, value)]
 
 
 def execution_policy(containers, region, account, default_log_group=None, kms_keys=()):
@@ -66,8 +115,48 @@ def execution_policy(containers, region, account, default_log_group=None, kms_ke
     return {"Version": "2012-10-17", "Statement": statements} if statements else None
 
 
-def task_policy(extra_statements=(), execute_command=False):
+def s3_statements(s3_prefixes, partition="aws"):
+    """Read/write objects under each ``bucket/prefix`` and list only those prefixes."""
+    objects, listing = set(), {}
+    for location in s3_prefixes:
+        match = S3_PREFIX_RE.match(location)
+        bucket, prefix = match["bucket"], (match["prefix"] or "")
+        objects.add(f"arn:{partition}:s3:::{bucket}/{prefix}*")
+        listing.setdefault(bucket, set()).add(f"{prefix}*")
+    statements = [_statement("ObjectsUnderPrefixes", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], objects)]
+    for index, bucket in enumerate(sorted(listing)):
+        statements.append(_statement(f"ListPrefixes{index}", ["s3:ListBucket"], [f"arn:{partition}:s3:::{bucket}"],
+                                     {"StringLike": {"s3:prefix": sorted(listing[bucket])}}))
+    return statements
+
+
+def efs_statements(efs_access_points):
+    """Mount each file system only through its access point (write unless ``read_only``)."""
+    statements = []
+    for index, mount in enumerate(efs_access_points):
+        match = ACCESS_POINT_RE.match(mount["access_point_arn"])
+        file_system = (f"arn:{match['partition']}:elasticfilesystem:{match['region']}:{match['account']}:"
+                       f"file-system/{mount['file_system_id']}")
+        actions = ["elasticfilesystem:ClientMount"]
+        if not mount.get("read_only"):
+            actions.append("elasticfilesystem:ClientWrite")
+        condition = {"ArnEquals": {"elasticfilesystem:AccessPointArn": mount["access_point_arn"]}}
+        statements.append(_statement(f"MountAccessPoint{index}", actions, [file_system], condition))
+    return statements
+
+
+def task_policy(extra_statements=(), execute_command=False, s3_prefixes=(), efs_access_points=(), kms_keys=(),
+                partition="aws"):
+    """Policy document of a task role (None when it needs nothing).
+
+    ``kms_keys`` here are the keys of the S3 objects (SSE-KMS) the task reads and writes.
+    """
     statements = [dict(s) for s in extra_statements]
+    if s3_prefixes:
+        statements.extend(s3_statements(s3_prefixes, partition))
+        if kms_keys:
+            statements.append(_statement("EncryptedObjects", ["kms:Decrypt", "kms:GenerateDataKey"], kms_keys))
+    statements.extend(efs_statements(efs_access_points))
     if execute_command:
         statements.append(_statement("EcsExec", ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
                                                  "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],

@@ -1,0 +1,158 @@
+"""Unit tests of tools/deployer_policy.py (no server): from recorded calls to a least-privilege document."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+
+import pytest
+from parliament import analyze_policy_string
+
+from support.servers import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+import deployer_policy as dp  # noqa: E402  pylint: disable=wrong-import-position
+
+TAGS = [{"Key": "seed:managed-by", "Value": "seed.aws_migration"}]
+ROLE = "arn:aws:iam::123456789012:role/seed/local-web-execution"
+
+
+def call(service, operation, params=None, signing_name=None):
+    return {"service": service, "signing_name": signing_name or service, "operation": operation,
+            "region": "us-east-1", "params": params or {}, "error": None}
+
+
+CALLS = [
+    call("ec2", "DescribeVpcs"),
+    call("ec2", "CreateVpc", {"CidrBlock": "10.0.0.0/16", "TagSpecifications": [{"ResourceType": "vpc", "Tags": TAGS}]}),
+    call("ec2", "CreateSubnet", {"VpcId": "vpc-1", "TagSpecifications": [{"ResourceType": "subnet", "Tags": TAGS}]}),
+    call("ec2", "DeleteSubnet", {"SubnetId": "subnet-1"}),
+    call("ecs", "RegisterTaskDefinition", {"family": "local-web", "executionRoleArn": ROLE,
+                                           "tags": [{"key": "seed:managed-by", "value": "seed.aws_migration"}]}),
+    call("ecs", "DescribeServices", {"cluster": "local", "services": ["web"]}),
+    call("logs", "CreateLogGroup", {"logGroupName": "/seed/local/web"}),
+    call("iam", "GetRole", {"RoleName": "local-web-execution"}),
+    call("elbv2", "DescribeLoadBalancers", {"Names": ["local-public"]}, "elasticloadbalancing"),
+    call("sts", "GetCallerIdentity"),
+]
+
+
+def statements(document):
+    return {s["Sid"]: s for s in document["Statement"]}
+
+
+def test_actions_are_named_scoped_and_parliament_clean():
+    document, warnings = dp.generate(CALLS, modules=set())
+    assert warnings == []
+    every = [a for s in document["Statement"] for a in s["Action"]]
+    assert not any("*" in a for a in every)
+    for statement in document["Statement"]:  # '*' only where the action has no resource-level permission
+        if "*" in statement["Resource"]:
+            assert statement["Resource"] == ["*"] and not any(dp.has_resource_level(a) for a in statement["Action"])
+    by_sid = statements(document)
+    assert by_sid["Ec2NoResourceLevel"]["Action"] == ["ec2:DescribeVpcs"]
+    assert by_sid["Ec2CreateTagged"]["Condition"] == {
+        "StringEquals": {"aws:RequestTag/seed:managed-by": "seed.aws_migration"}}
+    assert "ec2:DeleteSubnet" in by_sid["Ec2ManageTagged"]["Action"]
+    assert "ec2:CreateSubnet" in by_sid["Ec2ManageTagged"]["Action"]  # its VPC, an existing managed resource
+    assert "ec2:CreateVpc" not in by_sid["Ec2ManageTagged"]["Action"]  # nothing existing to authorise
+    assert by_sid["Ec2TagOnCreateImplied"]["Condition"] == {
+        "StringEquals": {"ec2:CreateAction": ["CreateSubnet", "CreateVpc"]}}
+    assert by_sid["IamPassRoleImplied"] == {
+        "Sid": "IamPassRoleImplied", "Effect": "Allow", "Action": ["iam:PassRole"],
+        "Resource": ["arn:aws:iam::*:role/seed/*"],
+        "Condition": {"StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com"]}}}
+    assert by_sid["LogsWrite"]["Resource"] == ["arn:aws:logs:*:*:log-group:/seed/*", "arn:aws:logs:*:*:log-group:/seed/*:*"]
+    assert by_sid["IamRead"]["Resource"] == ["arn:aws:iam::*:role/seed/*"]
+    assert by_sid["EcsRead"]["Action"] == ["ecs:DescribeServices"]
+    assert analyze_policy_string(json.dumps(document)).findings == []
+
+
+def test_the_document_depends_only_on_which_actions_were_called():
+    shuffled = list(CALLS) * 3
+    random.Random(4).shuffle(shuffled)
+    assert dp.render(dp.generate(shuffled, modules=set())[0]) == dp.render(dp.generate(CALLS, modules=set())[0])
+
+
+def test_supplements_come_with_the_modules_that_need_them():
+    assert not dp.generate([], modules={"vpc_network"})[0]["Statement"]
+    sids = {s["Sid"] for s in dp.generate([], modules={"container_image"})[0]["Statement"]}
+    assert sids == {"SupplementEcrRegistryLogin", "SupplementEcrImagePushPull"}
+    sids = {s["Sid"] for s in dp.generate([], modules={"guardduty_detector"})[0]["Statement"]}
+    assert sids == {"SupplementGuardDutyDetectors", "SupplementGuardDutyAccount"}
+
+
+def test_used_modules_follow_site_and_teardown():
+    modules = dp.used_modules()
+    assert {"vpc_network", "ecr_repository", "container_image", "ecs_cluster", "load_balancer",
+            "ecs_service"} <= modules
+
+
+def test_a_service_without_rules_is_scoped_by_type_and_warned_about():
+    document, warnings = dp.generate([call("sqs", "DeleteQueue", {"QueueUrl": "x"})], modules=set())
+    assert statements(document)["SqsByTypeOnly"]["Resource"] == ["arn:aws:sqs:*:*:*"]
+    assert warnings and "sqs:DeleteQueue" in warnings[0]
+
+
+def test_apigatewayv2_calls_map_to_http_verbs_on_paths():
+    api = call("apigatewayv2", "CreateApi", {"Name": "x", "ProtocolType": "HTTP"}, "apigateway")
+    document, _warnings = dp.generate([api], modules=set())
+    assert statements(document)["ApiGatewayPost"]["Action"] == ["apigateway:POST"]
+    assert statements(document)["ApiGatewayPost"]["Resource"] == ["arn:aws:apigateway:*::/apis"]
+    # with the service recorded, its static supplement stays out
+    document, _warnings = dp.generate([api], modules={"http_api"})
+    assert "SupplementApiGatewayHttpApis" not in statements(document)
+    assert "SupplementApiGatewayHttpApis" in statements(dp.generate([], modules={"http_api"})[0])
+
+
+def test_monitoring_is_cloudwatch_and_the_projection_names_both():
+    alarm = call("cloudwatch", "PutMetricAlarm", {"AlarmName": "a"}, "monitoring")
+    document, _warnings = dp.generate([alarm], modules=set())
+    actions = [a for s in document["Statement"] for a in s["Action"]]
+    assert actions == ["cloudwatch:PutMetricAlarm"]
+    projection = dp.enforceable_projection(document)
+    assert projection["Statement"][0]["Action"] == ["cloudwatch:PutMetricAlarm", "monitoring:PutMetricAlarm"]
+    assert projection["Statement"][0]["Resource"] == "*" and "Condition" not in projection["Statement"][0]
+
+
+def test_projection_drops_an_action_and_unenforceable_services():
+    document, _warnings = dp.generate(CALLS, modules={"dns_zone"})
+    projection = dp.enforceable_projection(document, drop=["ec2:CreateVpc"])
+    actions = projection["Statement"][0]["Action"]
+    assert "ec2:CreateVpc" not in actions and "ec2:CreateSubnet" in actions
+    assert not [a for a in actions if a.startswith("route53:")]
+
+
+def test_pin_sets_the_account_of_every_arn_only():
+    pinned = dp.pin({"Statement": [{"Resource": ["arn:aws:ecs:*:*:service/*/*", "arn:aws:iam::*:role/seed/*",
+                                                 "arn:aws:route53:::hostedzone/*", "*"]}]}, "111122223333")
+    assert pinned["Statement"][0]["Resource"] == ["arn:aws:ecs:*:111122223333:service/*/*",
+                                                  "arn:aws:iam::111122223333:role/seed/*",
+                                                  "arn:aws:route53:::hostedzone/*", "*"]
+
+
+def test_evaluation_allows_the_calls_the_document_was_made_from():
+    document, _warnings = dp.generate(CALLS, modules=set())
+    assert dp.evaluate(document, CALLS) == []
+    wrong_group = call("logs", "CreateLogGroup", {"logGroupName": "/aws/other"})
+    assert dp.evaluate(document, [wrong_group]) == [
+        "logs:CreateLogGroup on arn:aws:logs:us-east-1:123456789012:log-group:/aws/other"]
+
+
+def test_cli_check_reports_a_stale_file(tmp_path, capsys):
+    recording = tmp_path / "calls.jsonl"
+    recording.write_text("".join(json.dumps(c) + "\n" for c in CALLS), encoding="utf-8")
+    output = tmp_path / "deployer.json"
+    assert dp.main(["--recording", str(recording), "--output", str(output), "--evaluate"]) == 0
+    assert dp.main(["--recording", str(recording), "--output", str(output), "--check"]) == 0
+    output.write_text("{}\n", encoding="utf-8")
+    assert dp.main(["--recording", str(recording), "--output", str(output), "--check"]) == 1
+    assert "is stale" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("operation", ["PutImage", "InitiateLayerUpload"])
+def test_docker_pushes_to_ecr_are_in_the_shipped_supplement(operation):
+    shipped = json.loads((REPO_ROOT / "policies" / "deployer.json").read_text(encoding="utf-8"))
+    assert dp.allowed(dp.pin(shipped, "123456789012"), f"ecr:{operation}",
+                      "arn:aws:ecr:eu-west-1:123456789012:repository/seed/backend")

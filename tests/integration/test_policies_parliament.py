@@ -1,0 +1,80 @@
+"""Every policy the collection writes passes parliament (https://github.com/duo-labs/parliament) with no
+finding: the shipped deployer policy (as committed, and pinned to an account as
+playbooks/deployer_role.yml creates it) and the roles iam_roles.py derives for representative services."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from parliament import analyze_policy_string
+
+from support.ansible import ensure_collection_link
+from support.servers import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+import deployer_policy  # noqa: E402  pylint: disable=wrong-import-position
+
+ensure_collection_link()
+sys.path.insert(0, str(REPO_ROOT / ".collections"))
+from ansible_collections.seed.aws_migration.plugins.module_utils import iam_roles  # noqa: E402
+
+ACCOUNT = "123456789012"
+KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:prod/db-AbCdEf"
+AP = f"arn:aws:elasticfilesystem:eu-west-1:{ACCOUNT}:access-point/fsap-0123456789abcdef0"
+IMAGE = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/seed/backend@sha256:" + "a" * 64
+
+
+def findings(document):
+    analysis = analyze_policy_string(json.dumps(document))
+    return [(f.issue, f.detail) for f in analysis.findings]
+
+
+def test_the_shipped_deployer_policy_has_no_finding():
+    shipped = json.loads((REPO_ROOT / "policies" / "deployer.json").read_text(encoding="utf-8"))
+    assert findings(shipped) == []
+    assert findings(deployer_policy.pin(shipped, ACCOUNT)) == []
+
+
+def test_the_deployer_policy_with_every_supplement_has_no_finding():
+    """The labelled supplements for modules not in site.yml yet (route53, apigateway, guardduty)."""
+    modules = {m for entry in deployer_policy.SUPPLEMENT for m in entry["modules"]}
+    document, _warnings = deployer_policy.generate([], modules=modules)
+    assert {s["Sid"] for s in document["Statement"]} == {e["sid"] for e in deployer_policy.SUPPLEMENT}
+    assert findings(document) == []
+
+
+SERVICES = {
+    "web, image only": dict(containers=[{"name": "web", "image": IMAGE}], log_group="/seed/prod/web"),
+    "backend with secrets and KMS": dict(
+        containers=[
+            {"name": "api", "image": IMAGE, "secrets": {
+                "DB": SECRET + ":password::", "KEY": f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/prod/key"}},
+            {"name": "otel", "image": "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0",
+             "log_group": "/seed/prod/otel"}],
+        log_group="/seed/prod/api", kms_keys=[KEY]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_derived_execution_roles_have_no_finding(name):
+    spec = SERVICES[name]
+    policy = iam_roles.execution_policy(spec["containers"], "eu-west-1", ACCOUNT, spec["log_group"],
+                                        spec.get("kms_keys", ()))
+    assert findings(policy) == []
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(execute_command=True),
+    dict(s3_prefixes=["uploads/backend/", "reports/2024/"], kms_keys=[KEY]),
+    dict(efs_access_points=[{"file_system_id": "fs-0123456789abcdef0", "access_point_arn": AP}]),
+    dict(extra_statements=[{"Sid": "Queue", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+                            "Resource": [f"arn:aws:sqs:eu-west-1:{ACCOUNT}:orders"]}],
+         s3_prefixes=["uploads/backend/"], efs_access_points=[
+             {"file_system_id": "fs-0123456789abcdef0", "access_point_arn": AP, "read_only": True}],
+         execute_command=True),
+], ids=["exec", "s3+kms", "efs", "everything"])
+def test_derived_task_roles_have_no_finding(kwargs):
+    assert findings(iam_roles.task_policy(**kwargs)) == []

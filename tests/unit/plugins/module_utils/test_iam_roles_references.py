@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Task roles scoped to the S3 prefixes, EFS access points and KMS keys a service names; references that
+cannot scope a policy fail before any API call."""
+
+import pytest
+
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.module_utils.iam_roles import execution_policy
+from ansible_collections.seed.aws_migration.plugins.module_utils.iam_roles import missing_references
+from ansible_collections.seed.aws_migration.plugins.module_utils.iam_roles import task_policy
+from ansible_collections.seed.aws_migration.plugins.module_utils.iam_roles import validate_references
+
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+AP = "arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0"
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"
+
+
+def statements(policy):
+    return {s["Sid"]: s for s in policy["Statement"]}
+
+
+def test_s3_prefixes_objects_and_listing_only_there():
+    policy = statements(task_policy(s3_prefixes=["uploads/backend/", "s3://reports/2024"], kms_keys=[KEY]))
+    assert policy["ObjectsUnderPrefixes"]["Resource"] == ["arn:aws:s3:::reports/2024*",
+                                                          "arn:aws:s3:::uploads/backend/*"]
+    assert policy["ObjectsUnderPrefixes"]["Action"] == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    assert policy["ListPrefixes0"] == {"Sid": "ListPrefixes0", "Effect": "Allow", "Action": ["s3:ListBucket"],
+                                       "Resource": ["arn:aws:s3:::reports"],
+                                       "Condition": {"StringLike": {"s3:prefix": ["2024*"]}}}
+    assert policy["ListPrefixes1"]["Condition"] == {"StringLike": {"s3:prefix": ["backend/*"]}}
+    assert policy["EncryptedObjects"]["Resource"] == [KEY]
+
+
+def test_efs_mount_only_through_the_access_point():
+    policy = statements(task_policy(efs_access_points=[
+        {"file_system_id": "fs-0123456789abcdef0", "access_point_arn": AP, "read_only": True}]))
+    assert policy["MountAccessPoint0"] == {
+        "Sid": "MountAccessPoint0", "Effect": "Allow", "Action": ["elasticfilesystem:ClientMount"],
+        "Resource": ["arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0123456789abcdef0"],
+        "Condition": {"ArnEquals": {"elasticfilesystem:AccessPointArn": AP}}}
+    writable = task_policy(efs_access_points=[{"file_system_id": "fs-1", "access_point_arn": AP}])
+    assert writable["Statement"][0]["Action"] == ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+
+
+def test_kms_keys_decrypt_only_the_secrets():
+    containers = [{"name": "app", "image": "nginx", "secrets": {"DB": SECRET + ":password::"}}]
+    policy = statements(execution_policy(containers, "eu-west-1", "123456789012", kms_keys=[KEY]))
+    assert policy["DecryptSecrets"] == {"Sid": "DecryptSecrets", "Effect": "Allow", "Action": ["kms:Decrypt"],
+                                        "Resource": [KEY]}
+
+
+def test_the_existing_interface_is_unchanged():
+    assert task_policy() is None
+    assert [s["Sid"] for s in task_policy([], True)["Statement"]] == ["EcsExec"]
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"kms_keys": ["alias/prod"]}, "kms_keys[0]"),
+    ({"kms_keys": [KEY, "arn:aws:kms:eu-west-1:123456789012:key/*"]}, "kms_keys[1]"),
+    ({"s3_prefixes": ["uploads/*"]}, "s3_prefixes[0]"),
+    ({"s3_prefixes": ["UPPER/x"]}, "s3_prefixes[0]"),
+    ({"efs_access_points": [{"file_system_id": "fs-1", "access_point_arn": "fsap-1"}]},
+     "efs_access_points[0].access_point_arn"),
+    ({"efs_access_points": [{"file_system_id": "vol-1", "access_point_arn": AP}]},
+     "efs_access_points[0].file_system_id"),
+    ({"containers": [{"name": "a", "image": "x", "secrets": {"DB": "prod/db"}}]}, "task.containers[0].secrets.DB"),
+])
+def test_bad_references_fail_clearly_before_any_call(kwargs, field):
+    with pytest.raises(ValidationError) as error:
+        validate_references(**kwargs)
+    assert error.value.field == field and error.value.message.startswith(field + ": ")
+
+
+def test_good_references_pass():
+    validate_references([{"name": "a", "image": "x", "secrets": {"DB": SECRET + ":password::"}}], [KEY],
+                        ["uploads/backend/"], [{"file_system_id": "fs-1", "access_point_arn": AP}])
+
+
+def test_missing_references_lists_what_the_lookup_does_not_find():
+    found = {("kms key", KEY)}
+    assert missing_references([("kms key", KEY), ("secret", SECRET)], lambda kind, value: (kind, value) in found) == [
+        f"secret {SECRET}"]

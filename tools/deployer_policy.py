@@ -1,0 +1,854 @@
+#!/usr/bin/env python
+"""Generate the deployer's least-privilege IAM policy from the AWS calls a real run makes.
+
+Usage::
+
+    # a fresh recording: a private local AWS, site.yml (twice: the second run is the no-op path)
+    # and teardown.yml, every botocore call recorded; then policies/deployer.json is written
+    python3 tools/deployer_policy.py --record
+
+    python3 tools/deployer_policy.py --record --save-recording /tmp/calls.jsonl   # keep the recording
+    python3 tools/deployer_policy.py --recording /tmp/calls.jsonl                 # regenerate from one
+    python3 tools/deployer_policy.py --record --check     # exit 1 if policies/deployer.json is stale
+    python3 tools/deployer_policy.py --recording calls.jsonl --evaluate          # every call vs the policy
+
+How the calls are recorded: ``sitecustomize.py`` (written to a temporary directory put first on the
+module processes' PYTHONPATH) wraps ``botocore.client.BaseClient._make_api_call`` and appends one JSON
+line per call (service, signing name, operation, region, parameters, error code) to
+``$SEED_CALL_RECORDING``.  So every call is seen, whatever the service, including the services whose
+requests moto cannot authorise (apigatewayv2, guardduty, route53, efs).
+
+How the policy is built (deterministic: the recording only decides WHICH actions; the scope of each
+one comes from the rules below and parliament's copy of the IAM service reference):
+
+* actions without resource-level permissions (``ec2:Describe*``-style reads, ``sts:GetCallerIdentity``)
+  are listed one by one on ``"Resource": "*"``, one statement per service;
+* every other action is scoped to the resource types the collection manages: ECR repositories and
+  log groups by name prefix, IAM roles by path, EC2/ECS/ELB resources by type, and the mutating calls
+  conditioned on the ``seed:managed-by`` tag (``aws:RequestTag`` on creates, ``aws:ResourceTag`` on the
+  rest) where the action supports it;
+* permissions AWS checks without a botocore call of their own are IMPLIED by recorded calls and
+  labelled so: ``iam:PassRole`` (with ``iam:PassedToService``), tag-on-create (``ec2:CreateTags`` with
+  ``ec2:CreateAction`` and friends), service-linked roles;
+* SUPPLEMENT: a static, labelled list for what no botocore call shows (docker's pushes to an ECR
+  registry) and for the services moto cannot enforce, merged only when a playbook or role uses the
+  module that needs it, so regenerating after new modules land picks them up.
+
+The account in the shipped document is ``*``: ``playbooks/deployer_role.yml`` pins it to the deploying
+account when it creates the managed policy (``--account`` does the same here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any, Iterable
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT = REPO_ROOT / "policies" / "deployer.json"
+MANAGED_TAG_KEY, MANAGED_TAG_VALUE = "seed:managed-by", "seed.aws_migration"
+
+# Names the collection gives to what it creates (see roles/*/defaults and the modules).
+ECR_PREFIX = "seed/"      # registry_repositories names (inventories/*: seed/<app>)
+LOG_GROUP_PREFIX = "/seed/"  # /seed/<environment>/<service>, /seed/<environment>/<network>/vpc-flow-logs
+ROLE_PATH = "/seed/"      # every role the modules create (iam_roles.role_arn, vpc_network flow-log role)
+SECRET_PREFIX = "seed/"   # secrets_secrets names (inventories/*: seed/<environment>/<app>)
+
+# --------------------------------------------------------------------------------------------------
+# Recording
+# --------------------------------------------------------------------------------------------------
+
+SITECUSTOMIZE = '''\
+"""seed.aws_migration call recorder (tools/deployer_policy.py): one JSON line per botocore call."""
+import os
+
+if os.environ.get("SEED_CALL_RECORDING"):
+    import json
+    import threading
+
+    import botocore.client
+    import botocore.exceptions
+
+    import re
+
+    _original = botocore.client.BaseClient._make_api_call
+    _lock = threading.Lock()
+    _SECRET = re.compile(r"(?i)secretstring|secretbinary|password|privatekey|^certificate$")
+
+    def _plain(value):
+        if isinstance(value, dict):  # never write a secret value into the recording
+            return {str(k): "<redacted>" if _SECRET.search(str(k)) else _plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [_plain(v) for v in value]
+        if isinstance(value, (bytes, bytearray)):
+            return "<bytes>"
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        return str(value)
+
+    def _make_api_call(self, operation_name, api_params):
+        model = self.meta.service_model
+        entry = {"service": model.service_name, "signing_name": model.signing_name,
+                 "operation": operation_name, "region": self.meta.region_name,
+                 "params": _plain(api_params), "error": None}
+        try:
+            return _original(self, operation_name, api_params)
+        except botocore.exceptions.ClientError as error:
+            entry["error"] = error.response.get("Error", {}).get("Code")
+            raise
+        finally:
+            with _lock, open(os.environ["SEED_CALL_RECORDING"], "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry, sort_keys=True) + "\\n")
+
+    botocore.client.BaseClient._make_api_call = _make_api_call
+'''
+
+
+def recorder_dir(directory: Path | str | None = None) -> Path:
+    """A directory holding the recorder's ``sitecustomize.py`` (put it first on PYTHONPATH)."""
+    path = Path(directory or tempfile.mkdtemp(prefix="seed-recorder-"))
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    return path
+
+
+def recorder_env(recording: Path | str, directory: Path | str | None = None) -> dict[str, str]:
+    """Environment variables that make every Python process (the modules) record its AWS calls."""
+    path = recorder_dir(directory)
+    pythonpath = os.pathsep.join(filter(None, [str(path), os.environ.get("PYTHONPATH", "")]))
+    return {"PYTHONPATH": pythonpath, "SEED_CALL_RECORDING": str(recording)}
+
+
+def load_recording(path: Path | str) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+# Pre-built images stand in for the registry layer's Docker builds: the images layer makes no AWS call
+# with an OCI registry (the local default), and ECR-mode calls are in SUPPLEMENT.
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/seed/{0}@sha256:" + "a" * 64
+
+
+def scenario_vars() -> dict[str, Any]:
+    """Extra vars for site.yml without Docker: no image builds, the images given as registry_outputs."""
+    return {"registry_images": [],
+            "registry_outputs": {f"seed/{app}": {"pinned": IMAGE.format(app)} for app in ("frontend", "backend")}}
+
+
+def scenario(extra: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """The runs the policy must cover: (label, playbook, extra vars)."""
+    teardown = dict(extra, seed_confirm_teardown="local", registry_force_absent=True, seed_teardown_delete_logs=True)
+    return [("site.yml", "playbooks/site.yml", extra),
+            ("site.yml (no-op)", "playbooks/site.yml", extra),
+            ("teardown.yml", "playbooks/teardown.yml", teardown)]
+
+
+def run_scenario(ansible: Any, extra: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
+    """Run the scenario with ``ansible`` (tests/integration/support/ansible.Ansible); stop at a failure."""
+    results = []
+    for label, playbook, extra_vars in scenario(extra or scenario_vars()):
+        result = ansible.playbook(playbook, extra_vars=extra_vars)
+        results.append((label, result))
+        if result.failed:
+            break
+    return results
+
+
+def record(recording: Path) -> None:
+    """A fresh recording: a private local AWS server, the scenario, every call written to ``recording``."""
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "integration"))
+    from support.ansible import Ansible  # pylint: disable=import-outside-toplevel
+    from support.servers import LocalAwsServer  # pylint: disable=import-outside-toplevel
+
+    recording.unlink(missing_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="seed-deployer-policy-"))
+    server = LocalAwsServer(workdir=work / "aws")
+    try:
+        ansible = Ansible(server.endpoint_url, work / "ansible")
+        ansible.extra_env.update(recorder_env(recording, work / "recorder"))
+        for label, result in run_scenario(ansible):
+            print(f"{label}: {'FAILED' if result.failed else 'ok'} (changed={result.changed})", file=sys.stderr)
+            if result.failed:
+                failed = [(t["_task"], t.get("msg")) for t in result.task_results() if t.get("failed")]
+                raise SystemExit(f"{label} failed, no policy written: {failed or result.stderr[-2000:]}")
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# IAM service reference (parliament's copy)
+# --------------------------------------------------------------------------------------------------
+
+_REFERENCE: dict[str, dict[str, Any]] | None = None
+
+
+def reference() -> dict[str, dict[str, Any]]:
+    """``{prefix: {"privileges": {Action: privilege}, "resources": {type: resource}}}`` from parliament."""
+    global _REFERENCE  # pylint: disable=global-statement
+    if _REFERENCE is None:
+        import parliament  # pylint: disable=import-outside-toplevel
+
+        path = Path(parliament.__file__).parent / "iam_definition.json"
+        _REFERENCE = {}
+        for service in json.loads(path.read_text(encoding="utf-8")):
+            entry = _REFERENCE.setdefault(service["prefix"], {"privileges": {}, "resources": {}})
+            for privilege in service["privileges"]:
+                entry["privileges"].setdefault(privilege["privilege"], privilege)
+            for resource in service["resources"]:
+                entry["resources"].setdefault(resource["resource"], resource)
+    return _REFERENCE
+
+
+def privilege(action: str) -> dict[str, Any] | None:
+    prefix, name = action.split(":", 1)
+    return reference().get(prefix, {}).get("privileges", {}).get(name)
+
+
+def has_resource_level(action: str) -> bool:
+    """True when the action can be scoped to resources (some resource type besides the '' row)."""
+    info = privilege(action)
+    return bool(info) and any(r["resource_type"] for r in info["resource_types"])
+
+
+def is_read(action: str) -> bool:
+    info = privilege(action)
+    return bool(info) and info["access_level"] in ("Read", "List")
+
+
+# --------------------------------------------------------------------------------------------------
+# From calls to IAM actions
+# --------------------------------------------------------------------------------------------------
+
+# apigateway(v2): IAM actions are HTTP verbs on resource paths (apigateway:POST on /apis).
+_PATH_FIELD = re.compile(r"\{[^}]+\}")
+
+
+def iam_actions(call: dict[str, Any]) -> list[str]:
+    """IAM actions a recorded call needs (its own; IMPLIED ones come from ``implied``)."""
+    service, operation = call["service"], call["operation"]
+    if service in ("apigateway", "apigatewayv2"):
+        import botocore.session  # pylint: disable=import-outside-toplevel
+
+        model = botocore.session.get_session().get_service_model(service).operation_model(operation)
+        return [f"apigateway:{model.http['method']}"]
+    if service == "s3":
+        return [S3_ACTIONS.get(operation, f"s3:{operation}")]
+    prefix = {"monitoring": "cloudwatch"}.get(call["signing_name"], call["signing_name"])
+    return [f"{prefix}:{operation}"]
+
+
+def apigateway_resource(call: dict[str, Any]) -> str:
+    import botocore.session  # pylint: disable=import-outside-toplevel
+
+    model = botocore.session.get_session().get_service_model(call["service"]).operation_model(call["operation"])
+    path = _PATH_FIELD.sub("*", model.http["requestUri"].split("?")[0])
+    if call["service"] == "apigatewayv2" and path.startswith("/v2/"):
+        path = path[3:]  # IAM names HTTP API resources /apis/..., without the API's /v2 prefix
+    return f"arn:aws:apigateway:*::{path}"
+
+
+# S3 operations whose IAM action has another name (the others are s3:<Operation>)
+S3_ACTIONS = {"HeadBucket": "s3:ListBucket", "ListObjectsV2": "s3:ListBucket", "ListObjects": "s3:ListBucket",
+              "ListObjectVersions": "s3:ListBucketVersions", "HeadObject": "s3:GetObject",
+              "DeleteObjects": "s3:DeleteObject", "DeleteBucketTagging": "s3:PutBucketTagging",
+              "GetBucketEncryption": "s3:GetEncryptionConfiguration",
+              "PutBucketEncryption": "s3:PutEncryptionConfiguration",
+              "DeleteBucketEncryption": "s3:PutEncryptionConfiguration",
+              "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+              "PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+              "DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+              "GetBucketAccelerateConfiguration": "s3:GetAccelerateConfiguration",
+              "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+              "ListBucketInventoryConfigurations": "s3:GetInventoryConfiguration",
+              "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+              "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+              "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
+              "GetBucketNotificationConfiguration": "s3:GetBucketNotification",
+              "PutBucketNotificationConfiguration": "s3:PutBucketNotification"}
+
+
+def tags_of(params: dict[str, Any]) -> dict[str, str] | None:
+    """The tags a call sets on what it creates (TagSpecifications, Tags, tags), None if none."""
+    found: dict[str, str] = {}
+    for spec in params.get("TagSpecifications") or []:
+        found.update({t["Key"]: t["Value"] for t in spec.get("Tags", [])})
+    for key in ("Tags", "tags"):
+        value = params.get(key)
+        if isinstance(value, dict):
+            found.update(value)
+        elif isinstance(value, list):
+            found.update({t.get("Key", t.get("key")): t.get("Value", t.get("value")) for t in value})
+    return found or None
+
+
+# --------------------------------------------------------------------------------------------------
+# Scoping rules
+# --------------------------------------------------------------------------------------------------
+
+ARN = "arn:{partition}:{service}:{region}:{account}:{resource}"
+
+EC2_CREATES = {"CreateVpc": "vpc", "CreateSubnet": "subnet", "CreateRouteTable": "route-table",
+               "CreateSecurityGroup": "security-group", "CreateInternetGateway": "internet-gateway",
+               "CreateNatGateway": "natgateway", "AllocateAddress": "elastic-ip", "CreateVpcEndpoint": "vpc-endpoint",
+               "CreateFlowLogs": "vpc-flow-log"}
+EC2_TYPES = sorted(set(EC2_CREATES.values()))
+ALB = "arn:{partition}:elasticloadbalancing:*:{account}:loadbalancer/app/*/*"
+LISTENER_ACTIONS = ("CreateListener", "CreateRule", "ModifyListener", "ModifyRule", "DeleteListener", "DeleteRule",
+                    "SetRulePriorities")
+
+
+class Scope:
+    """How one service's actions are scoped.
+
+    ``resources``: the ARN patterns (``resource`` part) of everything the collection manages there;
+    ``creates``: the actions that create a resource (tagged at creation when ``tagged``);
+    ``tagged``: mutating calls are conditioned on the ``seed:managed-by`` tag;
+    ``unconditioned``: ``{action: [resource patterns]}`` scoped by type only (AWS checks a resource the
+    collection does not tag, e.g. an ELB listener);
+    ``tag_on_create``: ``(action, condition key)`` AWS also checks when a create call carries tags;
+    ``also``: ``{action: (sid, [resource patterns])}`` granted besides the action's own scope.
+    """
+
+    def __init__(self, service: str, resources: list[str], creates: Iterable[str] = (), tagged: bool = False,
+                 unconditioned: dict[str, list[str]] | None = None, tag_on_create: tuple[str, str] | None = None,
+                 region: str = "*", name: str = "", also: dict[str, tuple[str, list[str]]] | None = None) -> None:
+        self.service, self.resources, self.creates, self.tagged = service, resources, set(creates), tagged
+        self.unconditioned = unconditioned or {}
+        self.tag_on_create = tag_on_create
+        self.also = also or {}
+        self.region = region
+        self.name = name or service.title().replace("-", "")
+
+
+def scopes() -> dict[str, Scope]:
+    # parliament requires both ELB flavours' listener ARNs for the listener actions (app and net)
+    listeners = ["listener/app/*/*/*", "listener-rule/app/*/*/*/*", "listener/net/*/*/*", "listener-rule/net/*/*/*/*"]
+    return {s.service: s for s in [
+        Scope("ec2", [f"{t}/*" for t in EC2_TYPES], creates=EC2_CREATES, tagged=True,
+              tag_on_create=("ec2:CreateTags", "ec2:CreateAction"), name="Ec2"),
+        Scope("ecs", ["cluster/*", "service/*/*", "task-definition/*:*"],
+              creates=["CreateCluster", "CreateService", "RegisterTaskDefinition"], tagged=True,
+              tag_on_create=("ecs:TagResource", "ecs:CreateAction"), name="Ecs"),
+        Scope("elasticloadbalancing", ["loadbalancer/app/*/*", "targetgroup/*/*"],
+              creates=["CreateLoadBalancer", "CreateTargetGroup"], tagged=True,
+              unconditioned={a: ["loadbalancer/app/*/*", *listeners] for a in LISTENER_ACTIONS},
+              # elasticloadbalancing:CreateAction is newer than parliament's reference: aws:RequestTag instead
+              tag_on_create=("elasticloadbalancing:AddTags", "aws:RequestTag/" + MANAGED_TAG_KEY), name="Elb"),
+        Scope("ecr", [f"repository/{ECR_PREFIX}*"], name="Ecr"),
+        Scope("logs", [f"log-group:{LOG_GROUP_PREFIX}*", f"log-group:{LOG_GROUP_PREFIX}*:*"], name="Logs"),
+        # A role that does not exist yet has no path: IAM checks the lookup against role/<name>, so the
+        # reads before a create are allowed on the names the modules give (ecs_service: <family>-execution,
+        # <family>-task; vpc_network: seed-<environment>-<network>-vpc-flow-logs). Reads only.
+        Scope("iam", [f"role{ROLE_PATH}*"], name="Iam",
+              also={a: ("IamLookupBeforeCreate", ["role/*-execution", "role/*-task", "role/seed-*-vpc-flow-logs"])
+                    for a in ("GetRole", "GetRolePolicy")}),
+        Scope("application-autoscaling", ["scalable-target/*"], name="Autoscaling"),
+        Scope("secretsmanager", [f"secret:{SECRET_PREFIX}*"], name="Secrets"),
+        # zones, records and health checks of the dns role; certificates of acm_certificate
+        Scope("route53", ["hostedzone/*", "healthcheck/*", "change/*"], name="Route53"),
+        Scope("acm", ["certificate/*"], name="Acm"),
+        # buckets are named after what they serve (the dns role's maintenance site is the host name):
+        # by type only until the collection settles on a bucket naming rule
+        Scope("s3", ["arn:{partition}:s3:::*", "arn:{partition}:s3:::*/*"], name="S3"),
+        Scope("wafv2", ["regional/webacl/*/*"], name="Waf",
+              unconditioned={"AssociateWebACL": ["regional/webacl/*/*", ALB],
+                             "DisassociateWebACL": [ALB]}),
+    ]}
+
+
+# Permissions AWS checks without a botocore call of their own: (label, predicate on a call, statement).
+SERVICE_LINKED = {"ecs": "ecs.amazonaws.com", "elasticloadbalancing": "elasticloadbalancing.amazonaws.com",
+                  "application-autoscaling": "ecs.application-autoscaling.amazonaws.com"}
+PASSED_ROLE_PARAMS = {("ecs", "RegisterTaskDefinition"): (("executionRoleArn", "taskRoleArn"), "ecs-tasks.amazonaws.com"),
+                      ("ec2", "CreateFlowLogs"): (("DeliverLogsPermissionArn",), "vpc-flow-logs.amazonaws.com")}
+SERVICE_LINKED_CREATES = {("ecs", "CreateCluster"), ("elasticloadbalancing", "CreateLoadBalancer"),
+                          ("application-autoscaling", "RegisterScalableTarget")}
+TAGS_ON_CREATE_ACTIONS = {("iam", "CreateRole"): "iam:TagRole", ("logs", "CreateLogGroup"): "logs:TagResource",
+                          ("ecr", "CreateRepository"): "ecr:TagResource",
+                          ("application-autoscaling", "RegisterScalableTarget"): "application-autoscaling:TagResource",
+                          ("secretsmanager", "CreateSecret"): "secretsmanager:TagResource"}
+
+# Static supplement, merged when a playbook or role uses the module (labelled in each statement's Sid).
+# * container_image with registry.type=ecr: docker talks to the ECR registry API itself (no botocore
+#   call to record), and the local default pushes to an OCI registry instead.
+# * route53, apigatewayv2, guardduty: moto 5.2.5 cannot authorise their requests (signature check), so
+#   the enforcement test cannot prove them; their recorded calls are evaluated against the policy
+#   instead. These lists are a fallback, merged only while the recording has no call of the service
+#   (``unless_recorded``): once it has, the recorded calls make the policy.
+SUPPLEMENT = [
+    {"modules": ["container_image"], "sid": "SupplementEcrRegistryLogin", "service": "ecr",
+     "actions": ["ecr:GetAuthorizationToken"], "resources": ["*"]},
+    {"modules": ["container_image"], "sid": "SupplementEcrImagePushPull", "service": "ecr",
+     "actions": ["ecr:BatchCheckLayerAvailability", "ecr:BatchDeleteImage", "ecr:BatchGetImage",
+                 "ecr:CompleteLayerUpload", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:PutImage",
+                 "ecr:UploadLayerPart"],
+     "resources": [f"repository/{ECR_PREFIX}*"]},
+    {"modules": ["dns_zone", "acm_certificate"], "sid": "SupplementRoute53Account", "unless_recorded": True, "service": "route53",
+     "actions": ["route53:CreateHostedZone", "route53:ListHostedZones", "route53:ListHostedZonesByName"],
+     "resources": ["*"], "global": True},
+    {"modules": ["dns_zone", "acm_certificate"], "sid": "SupplementRoute53Changes", "unless_recorded": True, "service": "route53",
+     "actions": ["route53:GetChange"], "resources": ["change/*"], "global": True},
+    {"modules": ["dns_zone", "acm_certificate"], "sid": "SupplementRoute53Zones", "unless_recorded": True, "service": "route53",
+     "actions": ["route53:ChangeResourceRecordSets", "route53:DeleteHostedZone", "route53:GetHostedZone",
+                 "route53:ListResourceRecordSets", "route53:ListTagsForResource"],
+     "resources": ["hostedzone/*"], "global": True},
+    # parliament's reference wants health checks too for ChangeTagsForResource: zones and health checks
+    {"modules": ["dns_zone"], "sid": "SupplementRoute53Tags", "unless_recorded": True, "service": "route53",
+     "actions": ["route53:ChangeTagsForResource"], "resources": ["hostedzone/*", "healthcheck/*"], "global": True},
+    {"modules": ["http_api", "http_api_info"], "sid": "SupplementApiGatewayHttpApis", "unless_recorded": True, "service": "apigateway",
+     "actions": ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"],
+     "resources": ["/apis", "/apis/*", "/tags/*"], "global": True},
+    {"modules": ["guardduty_detector", "guardduty_findings_info", "guardduty_tickets"],
+     "sid": "SupplementGuardDutyDetectors", "unless_recorded": True, "service": "guardduty",
+     "actions": ["guardduty:GetDetector", "guardduty:ListTagsForResource", "guardduty:TagResource",
+                 "guardduty:UpdateDetector", "guardduty:DeleteDetector"],
+     "resources": ["detector/*"]},
+    {"modules": ["guardduty_detector", "guardduty_findings_info", "guardduty_tickets"],
+     "sid": "SupplementGuardDutyAccount", "unless_recorded": True, "service": "guardduty",
+     "actions": ["guardduty:CreateDetector", "guardduty:GetFindings", "guardduty:ListDetectors",
+                 "guardduty:ListFindings"], "resources": ["*"]},
+]
+
+
+MAINTAINED_PLAYBOOKS = ("site.yml", "teardown.yml")
+
+
+def used_modules(playbooks: Iterable[str] = MAINTAINED_PLAYBOOKS, root: Path = REPO_ROOT) -> set[str]:
+    """The collection's modules that these playbooks run, following import_playbook, include_tasks and
+    the collection's roles they use."""
+    files, seen, modules = [root / "playbooks" / p for p in playbooks], set(), set()
+    while files:
+        path = files.pop()
+        if path in seen or not path.exists():
+            continue
+        seen.add(path)
+        text = path.read_text(encoding="utf-8")
+        for name in re.findall(r"seed\.aws_migration\.([a-z0-9_]+)", text):
+            role = root / "roles" / name
+            if role.is_dir():
+                files.extend(sorted(role.rglob("*.yml")))
+            else:
+                modules.add(name)
+        for target in re.findall(r"(?:import_playbook|include_tasks|import_tasks):\s*[\"']?([\w./-]+\.ya?ml)", text):
+            files.append(path.parent / target)
+    return modules
+
+
+# --------------------------------------------------------------------------------------------------
+# The document
+# --------------------------------------------------------------------------------------------------
+
+def arn(service: str, resource: str, account: str, partition: str = "aws", region: str = "*",
+        global_service: bool = False) -> str:
+    if resource == "*":
+        return "*"
+    if resource.startswith("arn:"):  # another service's resource (e.g. the ALB a web ACL protects)
+        return resource.format(partition=partition, account=account)
+    if service == "iam" or global_service:
+        region = ""
+    if service in ("route53", "apigateway"):
+        account = ""
+    if service == "route53":
+        region = ""
+    if service == "apigateway":
+        return f"arn:{partition}:apigateway:{region or '*'}::{resource}"
+    return ARN.format(partition=partition, service=service, region=region, account=account, resource=resource)
+
+
+class Builder:
+    """Collects (sid, action, resources, condition) and renders statements in a stable order."""
+
+    def __init__(self, account: str, partition: str) -> None:
+        self.account, self.partition = account, partition
+        self.statements: dict[str, dict[str, Any]] = {}
+
+    def add(self, sid: str, action: str, resources: list[str], condition: dict[str, Any] | None = None) -> None:
+        statement = self.statements.setdefault(sid, {"Sid": sid, "Effect": "Allow", "Action": set(),
+                                                     "Resource": set()})
+        statement["Action"].add(action)
+        statement["Resource"].update(resources)
+        if condition:
+            if statement.get("Condition") not in (None, condition):
+                merged = statement["Condition"]
+                for operator, keys in condition.items():
+                    for key, values in keys.items():
+                        have = merged.setdefault(operator, {}).setdefault(key, [])
+                        for value in values if isinstance(values, list) else [values]:
+                            if value not in have:
+                                have.append(value)
+                        have.sort()
+            else:
+                statement["Condition"] = json.loads(json.dumps(condition))
+
+    def arns(self, scope_service: str, resources: Iterable[str], global_service: bool = False) -> list[str]:
+        return [arn(scope_service, r, self.account, self.partition, global_service=global_service) for r in resources]
+
+    def document(self) -> dict[str, Any]:
+        statements = []
+        for sid in sorted(self.statements):
+            statement = dict(self.statements[sid])
+            statement["Action"] = sorted(statement["Action"])
+            statement["Resource"] = sorted(statement["Resource"])
+            statements.append(statement)
+        return {"Version": "2012-10-17", "Statement": statements}
+
+
+def managed_condition(kind: str) -> dict[str, Any]:
+    return {"StringEquals": {f"aws:{kind}/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE}}
+
+
+def generate(calls: list[dict[str, Any]], account: str = "*", partition: str = "aws",
+             modules: set[str] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The deployer policy for these recorded calls; also the warnings (actions scoped generically)."""
+    builder, warnings, rules = Builder(account, partition), [], scopes()
+    created_with_tags: dict[str, set[str]] = {}
+    for call in calls:
+        for action in iam_actions(call):
+            scope_action(builder, rules, call, action, warnings)
+        implied(builder, rules, call, created_with_tags)
+    for service, creates in sorted(created_with_tags.items()):
+        scope = rules[service]
+        tag_action, key = scope.tag_on_create
+        values = [MANAGED_TAG_VALUE] if key.startswith("aws:RequestTag/") else sorted(creates)
+        builder.add(f"{scope.name}TagOnCreateImplied", tag_action, builder.arns(service, scope.resources),
+                    {"StringEquals": {key: values}})
+    recorded = {a.split(":", 1)[0] for c in calls for a in iam_actions(c)}
+    for entry in SUPPLEMENT:
+        if entry.get("unless_recorded") and entry["service"] in recorded:
+            continue  # the recording shows that service's calls: they are the policy, not this list
+        if set(entry["modules"]) & (used_modules() if modules is None else modules):
+            for action in entry["actions"]:
+                builder.add(entry["sid"], action,
+                            builder.arns(entry["service"], entry["resources"], entry.get("global", False)))
+    return builder.document(), sorted(set(warnings))
+
+
+def scope_action(builder: Builder, rules: dict[str, Scope], call: dict[str, Any], action: str,
+                 warnings: list[str]) -> None:
+    prefix, name = action.split(":", 1)
+    if prefix == "apigateway":
+        verb = name.title()
+        builder.add(f"ApiGateway{verb}", action, [apigateway_resource(call).replace("arn:aws:", f"arn:{builder.partition}:")])
+        return
+    if not has_resource_level(action):
+        if privilege(action) is None:
+            warnings.append(f"{action}: unknown to parliament's IAM reference; listed on '*'")
+        builder.add(f"{rules[prefix].name if prefix in rules else prefix.title()}NoResourceLevel", action, ["*"])
+        return
+    scope = rules.get(prefix)
+    if scope is None:
+        resources = [r.format(partition=builder.partition, account=builder.account) for r in generic_resources(action)]
+        warnings.append(f"{action}: no scoping rule for {prefix}, scoped by resource type only: {resources}")
+        builder.add(f"{prefix.title().replace('-', '')}ByTypeOnly", action, resources)
+        return
+    resources = builder.arns(prefix, scope.resources)
+    if name in scope.also:
+        sid, extra = scope.also[name]
+        builder.add(sid, action, builder.arns(prefix, extra))
+    if name in scope.unconditioned:
+        builder.add(f"{scope.name}Untagged", action, builder.arns(prefix, scope.unconditioned[name]))
+        if prefix != "ec2":
+            return
+    if not scope.tagged:
+        builder.add(f"{scope.name}Read" if is_read(action) else f"{scope.name}Write", action, resources)
+    elif name in scope.creates:
+        builder.add(f"{scope.name}CreateTagged", action, resources, managed_condition("RequestTag"))
+        if prefix == "ec2" and ec2_parents(name):
+            builder.add(f"{scope.name}ManageTagged", action, resources, managed_condition("ResourceTag"))
+    elif is_read(action):
+        builder.add(f"{scope.name}Read", action, resources)
+    else:
+        builder.add(f"{scope.name}ManageTagged", action, resources, managed_condition("ResourceTag"))
+
+
+def ec2_parents(name: str) -> list[str]:
+    """Managed EC2 resource types an ec2 create also authorises (the VPC of a subnet...)."""
+    info = privilege(f"ec2:{name}") or {"resource_types": []}
+    kinds = {r["resource_type"].rstrip("*") for r in info["resource_types"]}
+    return sorted(k for k in kinds & set(EC2_TYPES) if k != EC2_CREATES.get(name))
+
+
+def generic_resources(action: str) -> list[str]:
+    prefix = action.split(":", 1)[0]
+    info, found = privilege(action), []
+    for row in info["resource_types"]:
+        kind = row["resource_type"].rstrip("*")
+        resource = reference()[prefix]["resources"].get(kind)
+        if resource and row["resource_type"].endswith("*"):
+            pattern = resource["arn"].replace("${Partition}", "{partition}").replace("${Account}", "{account}")
+            found.append(re.sub(r"\$\{[^}]+\}", "*", pattern))
+    return sorted(set(found)) or ["*"]
+
+
+def implied(builder: Builder, rules: dict[str, Scope], call: dict[str, Any],
+            created_with_tags: dict[str, set[str]]) -> None:
+    """Permissions AWS checks for this call besides its own action."""
+    key = (call["signing_name"], call["operation"])
+    params = call.get("params") or {}
+    if key in PASSED_ROLE_PARAMS:
+        fields, service = PASSED_ROLE_PARAMS[key]
+        if any(params.get(f) for f in fields):
+            builder.add("IamPassRoleImplied", "iam:PassRole", builder.arns("iam", [f"role{ROLE_PATH}*"]),
+                        {"StringEquals": {"iam:PassedToService": [service]}})
+    if key in SERVICE_LINKED_CREATES:
+        service = SERVICE_LINKED[key[0]]
+        builder.add("IamServiceLinkedRolesImplied", "iam:CreateServiceLinkedRole",
+                    builder.arns("iam", [f"role/aws-service-role/{service}/*"]),
+                    {"StringEquals": {"iam:AWSServiceName": [service]}})
+    scope = rules.get(key[0])
+    if tags_of(params) and scope and scope.tag_on_create and key[1] in scope.creates:
+        created_with_tags.setdefault(key[0], set()).add(f"{key[1]}")
+    if tags_of(params) and key in TAGS_ON_CREATE_ACTIONS and scope:
+        builder.add(f"{scope.name}TagOnCreateImplied", TAGS_ON_CREATE_ACTIONS[key],
+                    builder.arns(key[0], scope.resources))
+
+
+# --------------------------------------------------------------------------------------------------
+# Evaluation of recorded calls against a policy
+# --------------------------------------------------------------------------------------------------
+
+ACCOUNT = "123456789012"  # moto's
+
+
+def _ec2_resources(name: str, params: dict[str, Any], region: str) -> list[str]:
+    ids = {"VpcId": "vpc", "SubnetId": "subnet", "RouteTableId": "route-table", "GroupId": "security-group",
+           "InternetGatewayId": "internet-gateway", "NatGatewayId": "natgateway", "AllocationId": "elastic-ip",
+           "VpcEndpointId": "vpc-endpoint", "FlowLogId": "vpc-flow-log"}
+    lists = {"VpcEndpointIds": "vpc-endpoint", "FlowLogIds": "vpc-flow-log", "RouteTableIds": "route-table",
+             "SubnetIds": "subnet", "SecurityGroupIds": "security-group"}
+    found = []
+    if name in EC2_CREATES:
+        found.append(f"{EC2_CREATES[name]}/new")
+    for key, kind in ids.items():
+        if isinstance(params.get(key), str) and not (name == "CreateNatGateway" and key == "AllocationId"):
+            found.append(f"{kind}/{params[key]}")
+    for key, kind in lists.items():
+        found.extend(f"{kind}/{value}" for value in params.get(key) or [])
+    if name == "CreateFlowLogs":
+        found.extend(f"vpc/{value}" for value in params.get("ResourceIds") or [])
+    if str(params.get("AssociationId", "")).startswith("rtbassoc-"):
+        found.append(f"route-table/of-{params['AssociationId']}")  # the association's route table
+    # nothing recognised: a resource no pattern of a managed type matches (reported, never waved through)
+    return [f"arn:aws:ec2:{region}:{ACCOUNT}:{r}" for r in found] or [f"arn:aws:ec2:{region}:{ACCOUNT}:*"]
+
+
+def call_resources(call: dict[str, Any], action: str, role_paths: dict[str, str]) -> list[str]:
+    """The ARNs AWS authorises for this call (only those an identity policy can scope)."""
+    if not has_resource_level(action):
+        return ["*"]
+    prefix, name = action.split(":", 1)
+    params, region = call.get("params") or {}, call.get("region") or "us-east-1"
+    base = f"arn:aws:{prefix}:{region}:{ACCOUNT}:"
+    if prefix == "apigateway":
+        return [apigateway_resource(call).replace(":*::", f":{region}::")]
+    if prefix == "ec2":
+        return _ec2_resources(name, params, region)
+    if prefix == "ecs":
+        if params.get("resourceArn"):
+            return [params["resourceArn"]]
+        cluster = str(params.get("cluster") or params.get("clusterName") or "default").rsplit("/", maxsplit=1)[-1]
+        if "service" in params or "serviceName" in params or "services" in params:
+            names = params.get("services") or [params.get("service") or params.get("serviceName")]
+            return [f"{base}service/{cluster}/{n.split('/')[-1]}" for n in names]
+        if name == "RegisterTaskDefinition":
+            return [f"{base}task-definition/{params['family']}:1"]
+        names = params.get("clusters") or [cluster]
+        return [f"{base}cluster/{n.split('/')[-1]}" for n in names]
+    if prefix == "elasticloadbalancing":
+        found = [params[k] for k in ("LoadBalancerArn", "TargetGroupArn", "ListenerArn", "RuleArn") if params.get(k)]
+        found += params.get("ResourceArns") or []
+        if name == "CreateLoadBalancer":
+            found.append(f"{base}loadbalancer/app/{params['Name']}/new")
+        if name == "CreateTargetGroup":
+            found.append(f"{base}targetgroup/{params['Name']}/new")
+        return found or [f"{base}loadbalancer/app/*"]
+    if prefix == "ecr":
+        if params.get("resourceArn"):
+            return [params["resourceArn"]]
+        names = params.get("repositoryNames") or [params.get("repositoryName", "")]
+        return [f"{base}repository/{n}" for n in names]
+    if prefix == "logs":
+        return [f"{base}log-group:{params.get('logGroupName', '')}"]
+    if prefix == "iam":
+        role = params.get("RoleName", "")
+        # a lookup of a role that does not exist (yet) is checked without a path
+        path = "/" if call.get("error") == "NoSuchEntity" else params.get("Path") or role_paths.get(role, "/")
+        return [f"arn:aws:iam::{ACCOUNT}:role{path}{role}"]
+    if prefix == "wafv2":
+        found = [params[k] for k in ("ResourceArn", "ResourceARN", "WebACLArn") if params.get(k)]
+        if params.get("Name"):
+            found.append(f"{base}{params.get('Scope', 'REGIONAL').lower()}/webacl/{params['Name']}/"
+                         f"{params.get('Id', 'new')}")
+        return found or [f"{base}*"]
+    if prefix == "s3":
+        bucket, key = params.get("Bucket", ""), params.get("Key")
+        return [f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}"]
+    if prefix == "route53":
+        if params.get("HostedZoneId") or (params.get("Id") and "Zone" in name):
+            zone = str(params.get("HostedZoneId") or params.get("Id")).rsplit("/", maxsplit=1)[-1]
+            return [f"arn:aws:route53:::hostedzone/{zone}"]
+        if params.get("ResourceType") and params.get("ResourceId"):
+            return [f"arn:aws:route53:::{params['ResourceType']}/{params['ResourceId']}"]
+        if params.get("HealthCheckId"):
+            return [f"arn:aws:route53:::healthcheck/{params['HealthCheckId']}"]
+        if name == "GetChange":
+            return [f"arn:aws:route53:::change/{str(params.get('Id')).rsplit('/', maxsplit=1)[-1]}"]
+        return ["arn:aws:route53:::*"]
+    if prefix == "acm":
+        return [params["CertificateArn"]] if params.get("CertificateArn") else [f"{base}certificate/new"]
+    if prefix == "secretsmanager":
+        secret = str(params.get("SecretId") or params.get("Name") or "")
+        return [secret if secret.startswith("arn:") else f"{base}secret:{secret}-AbCdEf"]
+    if prefix == "application-autoscaling":
+        return [f"{base}scalable-target/{params.get('ResourceId', '').replace('/', '-')}"]
+    return [f"{base}*"]
+
+
+def _matches(pattern: str, value: str) -> bool:
+    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
+
+
+def _conditions_hold(condition: dict[str, Any] | None, request_tags: dict[str, str] | None) -> bool:
+    """Only ``aws:RequestTag`` is evaluated (from the call's parameters); the other keys (ResourceTag,
+    CreateAction, PassedToService) are not in a recording and are taken as satisfied: that every create
+    carries the managed-by tag is checked separately (``untagged_creates``)."""
+    for operator, keys in (condition or {}).items():
+        for key, values in keys.items():
+            if key.startswith("aws:RequestTag/"):
+                wanted = values if isinstance(values, list) else [values]
+                if operator != "StringEquals" or (request_tags or {}).get(key.split("/", 1)[1]) not in wanted:
+                    return False
+    return True
+
+
+def allowed(policy: dict[str, Any], action: str, resource: str, request_tags: dict[str, str] | None = None) -> bool:
+    """Allow-only evaluation: some statement matches the action (wildcards), the resource and its conditions."""
+    for statement in policy["Statement"]:
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if not any(_matches(a.lower(), action.lower()) for a in actions):
+            continue
+        if not any(r == "*" or _matches(r, resource) or resource == "*" and r == "*" for r in resources):
+            continue
+        if _conditions_hold(statement.get("Condition"), request_tags):
+            return True
+    return False
+
+
+def pin(policy: dict[str, Any], account: str) -> dict[str, Any]:
+    """The policy with the account of every ARN set (what deployer_role.yml creates)."""
+    text = re.sub(r'"(arn:[^:"]+:[^:"]+:[^:"]*):\*:', lambda m: f'"{m.group(1)}:{account}:', json.dumps(policy))
+    return json.loads(text)
+
+
+def evaluate(policy: dict[str, Any], calls: list[dict[str, Any]]) -> list[str]:
+    """Every recorded call that the policy would not allow, as readable lines (empty: all allowed)."""
+    pinned = pin(policy, ACCOUNT)
+    role_paths = {c["params"]["RoleName"]: c["params"].get("Path", "/") for c in calls
+                  if c["operation"] == "CreateRole" and c["signing_name"] == "iam"}
+    denied = []
+    for call in calls:
+        for action in iam_actions(call):
+            for resource in call_resources(call, action, role_paths):
+                if not allowed(pinned, action, resource, tags_of(call.get("params") or {})):
+                    denied.append(f"{action} on {resource}")
+    return sorted(set(denied))
+
+
+def untagged_creates(calls: list[dict[str, Any]]) -> list[str]:
+    """Creates under a tag-conditioned scope that do not carry the managed-by tag (must be none)."""
+    rules, found = scopes(), []
+    for call in calls:
+        scope = rules.get(call["signing_name"])
+        if scope and scope.tagged and call["operation"] in scope.creates:
+            if (tags_of(call.get("params") or {}) or {}).get(MANAGED_TAG_KEY) != MANAGED_TAG_VALUE:
+                found.append(f"{call['signing_name']}:{call['operation']}")
+    return sorted(set(found))
+
+
+# IAM prefixes of the services whose requests moto 5.2.5 cannot authorise (its signature check fails)
+UNENFORCEABLE = frozenset({"apigateway", "guardduty", "route53", "elasticfilesystem"})
+
+
+def enforceable_projection(policy: dict[str, Any], drop: Iterable[str] = ()) -> dict[str, Any]:
+    """What moto can enforce of ``policy``: its actions (minus ``drop``) on ``*`` without conditions.
+
+    moto authorises most requests against the resource ``*`` and without a request context, so a
+    statement scoped to ARNs or conditioned on tags never matches there.  This projection proves the
+    ACTION set is complete; ``evaluate`` proves the resources and tag conditions on the recorded calls.
+    The services moto cannot authorise are left out (proved by ``evaluate`` only); CloudWatch is named
+    ``monitoring:*`` by moto.
+    """
+    drop = set(drop)
+    actions = sorted({a for s in policy["Statement"] for a in s["Action"]
+                      if a.split(":", 1)[0] not in UNENFORCEABLE and a not in drop})
+    actions += [a.replace("cloudwatch:", "monitoring:") for a in actions if a.startswith("cloudwatch:")]
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+
+
+# --------------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------------
+
+def render(policy: dict[str, Any]) -> str:
+    return json.dumps(policy, indent=2, sort_keys=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=textwrap.dedent(__doc__.split("\n\n", 1)[1]))
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--record", action="store_true", help="make a fresh recording (private local AWS)")
+    source.add_argument("--recording", type=Path, help="read this recording (JSON lines)")
+    parser.add_argument("--save-recording", type=Path, help="keep the fresh recording here")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="default: %(default)s")
+    parser.add_argument("--account", default="*", help="account in the ARNs (default '*': pinned at creation)")
+    parser.add_argument("--partition", default="aws")
+    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if --output differs")
+    parser.add_argument("--evaluate", action="store_true", help="also evaluate every recorded call")
+    args = parser.parse_args(argv)
+
+    if args.record:
+        recording = args.save_recording or Path(tempfile.mkdtemp(prefix="seed-calls-")) / "calls.jsonl"
+        record(recording)
+    else:
+        recording = args.recording
+    calls = load_recording(recording)
+    policy, warnings = generate(calls, args.account, args.partition)
+    for warning in warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    text = render(policy)
+    status = 0
+    if args.evaluate:
+        denied = evaluate(policy, calls) + [f"create without the {MANAGED_TAG_KEY} tag: {c}"
+                                            for c in untagged_creates(calls)]
+        for line in denied:
+            print(f"DENIED: {line}", file=sys.stderr)
+        status = 1 if denied else 0
+    if args.check:
+        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        if current != text:
+            print(f"{args.output} is stale: regenerate with python3 tools/deployer_policy.py --record", file=sys.stderr)
+            return 1
+        print(f"{args.output} is up to date ({len(calls)} calls)", file=sys.stderr)
+        return status
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}: {len(policy['Statement'])} statements from {len(calls)} calls", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
