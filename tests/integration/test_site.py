@@ -110,6 +110,10 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
     assert app["PRIMARY"]["HealthCheckId"] and "s3-website" in app["SECONDARY"]["AliasTarget"]["DNSName"]
     assert any(r["Name"] == "api.local.seed.example." and "execute-api" in r["AliasTarget"]["DNSName"]
                for r in records if r.get("AliasTarget"))
+    # Security baseline: GuardDuty on, the trail validating its log files, findings routed to SNS.
+    (detector,) = boto3_client("guardduty", clean_aws.endpoint_url).list_detectors()["DetectorIds"]
+    (trail,) = boto3_client("cloudtrail", clean_aws.endpoint_url).describe_trails()["trailList"]
+    assert trail["LogFileValidationEnabled"] and trail["IsMultiRegionTrail"]
     waf = boto3_client("wafv2", clean_aws.endpoint_url)
     (acl,) = waf.list_web_acls(Scope="REGIONAL")["WebACLs"]
     assert waf.get_web_acl_for_resource(ResourceArn=by_name["local-public"]["LoadBalancerArn"])["WebACL"]["ARN"] \
@@ -144,7 +148,8 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
 
     # Teardown, named explicitly, leaves nothing.
     gone = ansible.playbook("playbooks/teardown.yml", extra_vars=dict(
-        extra, seed_confirm_teardown="local", registry_force_absent=True, seed_teardown_delete_logs=True))
+        extra, seed_confirm_teardown="local", registry_force_absent=True, seed_teardown_delete_logs=True,
+        security_delete_trail_bucket=True, security_guardduty_delete_on_absent=True))
     assert not gone.failed, gone.stderr[-3000:]
     assert seed_inventory(clean_aws.endpoint_url) == {}
     assert [s for s in ecs.describe_services(cluster="local", services=["frontend", "backend"])["services"]
@@ -154,6 +159,10 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
     assert waf.list_web_acls(Scope="REGIONAL")["WebACLs"] == []
     assert route53.list_hosted_zones()["HostedZones"] == [] and route53.list_health_checks()["HealthChecks"] == []
     assert acm.list_certificates()["CertificateSummaryList"] == []
+    assert boto3_client("cloudtrail", clean_aws.endpoint_url).describe_trails()["trailList"] == []
+    assert boto3_client("guardduty", clean_aws.endpoint_url).list_detectors()["DetectorIds"] == []
+    assert boto3_client("sns", clean_aws.endpoint_url).list_topics()["Topics"] == []
+    assert boto3_client("events", clean_aws.endpoint_url).list_rules()["Rules"] == []
     assert boto3_client("s3", clean_aws.endpoint_url).list_buckets()["Buckets"] == []
     # Secrets are scheduled for deletion (their recovery window), not gone at once: data is never lost.
     assert [s["Name"] for s in secretsmanager.list_secrets()["SecretList"] if not s.get("DeletedDate")] == []
