@@ -182,9 +182,11 @@ def test_network_layer_check_mode_on_an_empty_account(clean_aws, ansible):
     applied = ansible.playbook("playbooks/network.yml")
     assert [t["actions"] for t in applied.task_results() if t.get("actions")] == \
         [t["actions"] for t in check.task_results() if t.get("actions")]
-    # inventories/local: one network, 2 zones, NAT per zone, database tier, 4 interface + S3 endpoints, flow logs
-    assert seed_inventory(clean_aws.endpoint_url) == expected_network(azs=2, nat=2, tiers=3, endpoints=5,
-                                                                      interface=True, flow_logs=True)
+    # inventories/local: one network, 2 zones, NAT per zone, database tier, 4 interface + S3 endpoints, flow
+    # logs, and the HTTP API's two groups (internal_lb, vpc_link)
+    expected = expected_network(azs=2, nat=2, tiers=3, endpoints=5, interface=True, flow_logs=True)
+    expected["security_group"] += 2
+    assert seed_inventory(clean_aws.endpoint_url) == expected
 
 
 def test_preflight_explains_a_stopped_local_aws(ansible):
