@@ -61,6 +61,19 @@ ECR_PREFIX = "seed/"      # registry_repositories names (inventories/*: seed/<ap
 LOG_GROUP_PREFIX = "/seed/"  # /seed/<environment>/<service>, /seed/<environment>/<network>/vpc-flow-logs
 ROLE_PATH = "/seed/"      # every role the modules create (iam_roles.role_arn, vpc_network flow-log role)
 SECRET_PREFIX = "seed/"   # secrets_secrets names (inventories/*: seed/<environment>/<app>)
+# roles/security/defaults: <environment>-audit, <environment>-seed-audit-trail, <environment>-security-incidents,
+# <environment>-guardduty-findings and <environment>-alarms
+TRAIL_SUFFIX, TRAIL_BUCKET_SUFFIX = "-audit", "-seed-audit-trail"
+TOPIC_SUFFIX, RULE_SUFFIXES = "-security-incidents", ("-guardduty-findings", "-alarms")
+# playbooks/incident_tickets.yml: the ledger object (its bucket is the operator's, not in the recording)
+LEDGER_KEY = "guardduty/tickets-ledger.json"
+
+# Resource-policy writes: parliament reports RESOURCE_POLICY_PRIVILEGE_ESCALATION for them (a bucket policy
+# or lifecycle rule can grant/delete what the deployer may not touch itself, e.g. the audit trail's objects).
+# They go to a separate document, policies/deployer-bootstrap.json, attached only when needed.
+BOOTSTRAP_ACTIONS = frozenset({"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl",
+                               "s3:PutLifecycleConfiguration"})
+BOOTSTRAP_OUTPUT = REPO_ROOT / "policies" / "deployer-bootstrap.json"
 
 # --------------------------------------------------------------------------------------------------
 # Recording
@@ -329,7 +342,11 @@ class Scope:
         self.name = name or service.title().replace("-", "")
 
 
-def scopes() -> dict[str, Scope]:
+def scopes(buckets: Iterable[str] = ()) -> dict[str, Scope]:
+    """``buckets``: the maintenance-page buckets (host names from the inventory, taken from the recording)."""
+    s3_resources = []
+    for bucket in [f"*{TRAIL_BUCKET_SUFFIX}", *sorted(set(buckets))]:
+        s3_resources += [f"arn:{{partition}}:s3:::{bucket}", f"arn:{{partition}}:s3:::{bucket}/*"]
     # parliament requires both ELB flavours' listener ARNs for the listener actions (app and net)
     listeners = ["listener/app/*/*/*", "listener-rule/app/*/*/*/*", "listener/net/*/*/*", "listener-rule/net/*/*/*/*"]
     return {s.service: s for s in [
@@ -356,9 +373,13 @@ def scopes() -> dict[str, Scope]:
         # zones, records and health checks of the dns role; certificates of acm_certificate
         Scope("route53", ["hostedzone/*", "healthcheck/*", "change/*"], name="Route53"),
         Scope("acm", ["certificate/*"], name="Acm"),
-        # buckets are named after what they serve (the dns role's maintenance site is the host name):
-        # by type only until the collection settles on a bucket naming rule
-        Scope("s3", ["arn:{partition}:s3:::*", "arn:{partition}:s3:::*/*"], name="S3"),
+        # the trail bucket by its suffix; the maintenance-page buckets are named like the host names
+        # (inventory): exactly the ones the recording shows
+        Scope("s3", s3_resources, name="S3"),
+        Scope("cloudtrail", [f"trail/*{TRAIL_SUFFIX}"], name="CloudTrail"),
+        Scope("sns", [f"*{TOPIC_SUFFIX}"], name="Sns"),
+        Scope("events", [f"rule/*{suffix}" for suffix in RULE_SUFFIXES], name="Events"),
+        Scope("guardduty", ["detector/*"], name="GuardDuty"),
         Scope("wafv2", ["regional/webacl/*/*"], name="Waf",
               unconditioned={"AssociateWebACL": ["regional/webacl/*/*", ALB],
                              "DisassociateWebACL": [ALB]}),
@@ -416,10 +437,19 @@ SUPPLEMENT = [
      "sid": "SupplementGuardDutyAccount", "unless_recorded": True, "service": "guardduty",
      "actions": ["guardduty:CreateDetector", "guardduty:GetFindings", "guardduty:ListDetectors",
                  "guardduty:ListFindings"], "resources": ["*"]},
+    # * playbooks/incident_tickets.yml (guardduty_tickets) is not run by --record: it needs the operator's
+    #   webhook and real findings (moto has no ListFindings/GetFindings). Its calls, from the module's code
+    #   (module_utils/guardduty.py: list_detectors, list_findings, get_findings, get_ledger, put_ledger),
+    #   are this labelled static list; the ledger object by its default key, in the operator's bucket.
+    # (parliament's reference: the findings reads take no resource)
+    {"modules": ["guardduty_tickets"], "sid": "SupplementIncidentTicketsFindings", "service": "guardduty",
+     "actions": ["guardduty:GetFindings", "guardduty:ListDetectors", "guardduty:ListFindings"], "resources": ["*"]},
+    {"modules": ["guardduty_tickets"], "sid": "SupplementIncidentTicketsLedger", "service": "s3",
+     "actions": ["s3:GetObject", "s3:PutObject"], "resources": [f"arn:{{partition}}:s3:::*/{LEDGER_KEY}"]},
 ]
 
 
-MAINTAINED_PLAYBOOKS = ("site.yml", "teardown.yml")
+MAINTAINED_PLAYBOOKS = ("site.yml", "teardown.yml", "incident_tickets.yml")
 
 
 def used_modules(playbooks: Iterable[str] = MAINTAINED_PLAYBOOKS, root: Path = REPO_ROOT) -> set[str]:
@@ -509,7 +539,7 @@ def managed_condition(kind: str) -> dict[str, Any]:
 def generate(calls: list[dict[str, Any]], account: str = "*", partition: str = "aws",
              modules: set[str] | None = None) -> tuple[dict[str, Any], list[str]]:
     """The deployer policy for these recorded calls; also the warnings (actions scoped generically)."""
-    builder, warnings, rules = Builder(account, partition), [], scopes()
+    builder, warnings, rules = Builder(account, partition), [], scopes(maintenance_buckets(calls))
     created_with_tags: dict[str, set[str]] = {}
     for call in calls:
         for action in iam_actions(call):
@@ -532,6 +562,31 @@ def generate(calls: list[dict[str, Any]], account: str = "*", partition: str = "
     return builder.document(), sorted(set(warnings))
 
 
+def maintenance_buckets(calls: list[dict[str, Any]]) -> list[str]:
+    """The buckets the recording shows besides the trail bucket (the dns role's maintenance pages)."""
+    buckets = {(c.get("params") or {}).get("Bucket") for c in calls if c["service"] == "s3"}
+    return sorted(b for b in buckets if b and not b.endswith(TRAIL_BUCKET_SUFFIX))
+
+
+def split(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(day-to-day, bootstrap): the BOOTSTRAP_ACTIONS moved to their own document (same Sids + Bootstrap)."""
+    daily, bootstrap = [], []
+    for statement in document["Statement"]:
+        keep = [a for a in statement["Action"] if a not in BOOTSTRAP_ACTIONS]
+        moved = [a for a in statement["Action"] if a in BOOTSTRAP_ACTIONS]
+        if keep:
+            daily.append(dict(statement, Action=keep))
+        if moved:
+            bootstrap.append(dict(statement, Sid=f"Bootstrap{statement['Sid']}", Action=moved))
+    return ({"Version": document["Version"], "Statement": daily},
+            {"Version": document["Version"], "Statement": bootstrap})
+
+
+def merge(*documents: dict[str, Any]) -> dict[str, Any]:
+    """One document holding every statement of these (what the deployer has with both attached)."""
+    return {"Version": "2012-10-17", "Statement": [s for d in documents for s in d["Statement"]]}
+
+
 def scope_action(builder: Builder, rules: dict[str, Scope], call: dict[str, Any], action: str,
                  warnings: list[str]) -> None:
     prefix, name = action.split(":", 1)
@@ -543,6 +598,9 @@ def scope_action(builder: Builder, rules: dict[str, Scope], call: dict[str, Any]
         if privilege(action) is None:
             warnings.append(f"{action}: unknown to parliament's IAM reference; listed on '*'")
         builder.add(f"{rules[prefix].name if prefix in rules else prefix.title()}NoResourceLevel", action, ["*"])
+        return
+    if prefix == "s3" and (call.get("params") or {}).get("Bucket"):
+        scope_s3(builder, call, action)
         return
     scope = rules.get(prefix)
     if scope is None:
@@ -568,6 +626,25 @@ def scope_action(builder: Builder, rules: dict[str, Scope], call: dict[str, Any]
         builder.add(f"{scope.name}Read", action, resources)
     else:
         builder.add(f"{scope.name}ManageTagged", action, resources, managed_condition("ResourceTag"))
+
+
+def scope_s3(builder: Builder, call: dict[str, Any], action: str) -> None:
+    """An S3 action on the bucket it was called on only, as bucket and/or object ARN (what the action takes).
+
+    The trail bucket by its suffix (``*-seed-audit-trail``), a maintenance-page bucket by its exact name:
+    each group has its own statements, so what one bucket needs is never granted on the other (the
+    deployer may write the maintenance page's objects, never the audit trail's).
+    """
+    bucket = call["params"]["Bucket"]
+    trail = bucket.endswith(TRAIL_BUCKET_SUFFIX)
+    pattern = f"*{TRAIL_BUCKET_SUFFIX}" if trail else bucket
+    kinds = {r["resource_type"].rstrip("*") for r in (privilege(action) or {"resource_types": []})["resource_types"]
+             if r["resource_type"]}
+    resources = [f"arn:{builder.partition}:s3:::{pattern}"] if "bucket" in kinds else []
+    if "object" in kinds:
+        resources.append(f"arn:{builder.partition}:s3:::{pattern}/*")
+    group = ("TrailBucket" if trail else "SiteBuckets") + ("Objects" if kinds == {"object"} else "")
+    builder.add(f"S3{group}{'Read' if is_read(action) else 'Write'}", action, resources or ["*"])
 
 
 def ec2_parents(name: str) -> list[str]:
@@ -691,7 +768,8 @@ def call_resources(call: dict[str, Any], action: str, role_paths: dict[str, str]
         return found or [f"{base}*"]
     if prefix == "s3":
         bucket, key = params.get("Bucket", ""), params.get("Key")
-        return [f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}"]
+        keys = [key] if key else [o.get("Key") for o in (params.get("Delete") or {}).get("Objects") or []]
+        return [f"arn:aws:s3:::{bucket}/{k}" for k in keys] or [f"arn:aws:s3:::{bucket}"]
     if prefix == "route53":
         if params.get("HostedZoneId") or (params.get("Id") and "Zone" in name):
             zone = str(params.get("HostedZoneId") or params.get("Id")).rsplit("/", maxsplit=1)[-1]
@@ -710,6 +788,23 @@ def call_resources(call: dict[str, Any], action: str, role_paths: dict[str, str]
         return [secret if secret.startswith("arn:") else f"{base}secret:{secret}-AbCdEf"]
     if prefix == "application-autoscaling":
         return [f"{base}scalable-target/{params.get('ResourceId', '').replace('/', '-')}"]
+    if prefix == "cloudtrail":
+        names = params.get("ResourceIdList") or params.get("trailNameList") or [
+            params.get("Name") or params.get("TrailName") or params.get("ResourceId") or ""]
+        return [n if n.startswith("arn:") else f"{base}trail/{n}" for n in names]
+    if prefix == "sns":
+        topic = params.get("TopicArn") or params.get("ResourceArn") or f"{base}{params.get('Name', '')}"
+        if params.get("SubscriptionArn") and not params.get("TopicArn"):
+            topic = params["SubscriptionArn"].rsplit(":", 1)[0]  # a subscription is checked on its topic
+        return [topic]
+    if prefix == "events":
+        if params.get("ResourceARN"):
+            return [params["ResourceARN"]]
+        return [f"{base}rule/{params.get('Name') or params.get('Rule') or ''}"]
+    if prefix == "guardduty":
+        if params.get("ResourceArn"):
+            return [params["ResourceArn"]]
+        return [f"{base}detector/{params.get('DetectorId', 'new')}"]
     return [f"{base}*"]
 
 
@@ -781,6 +876,15 @@ def untagged_creates(calls: list[dict[str, Any]]) -> list[str]:
 UNENFORCEABLE = frozenset({"apigateway", "guardduty", "route53", "elasticfilesystem"})
 
 
+# moto 5.2.5 (s3/responses.py ACTION_MAP) checks some S3 requests under its own names, not the IAM action
+# AWS checks: the projection gives the user both (the emulator's name of the SAME permission, like
+# monitoring:* for cloudwatch:*). The shipped documents keep the IAM names only.
+MOTO_S3_NAMES = {"s3:ListBucket": ("s3:HeadBucket",),
+                 "s3:GetBucketPublicAccessBlock": ("s3:GetPublicAccessBlock",),
+                 "s3:PutBucketPublicAccessBlock": ("s3:PutPublicAccessBlock", "s3:DeletePublicAccessBlock"),
+                 "s3:GetInventoryConfiguration": ("s3:ListBucketInventoryConfigurations",)}
+
+
 def enforceable_projection(policy: dict[str, Any], drop: Iterable[str] = ()) -> dict[str, Any]:
     """What moto can enforce of ``policy``: its actions (minus ``drop``) on ``*`` without conditions.
 
@@ -794,6 +898,7 @@ def enforceable_projection(policy: dict[str, Any], drop: Iterable[str] = ()) -> 
     actions = sorted({a for s in policy["Statement"] for a in s["Action"]
                       if a.split(":", 1)[0] not in UNENFORCEABLE and a not in drop})
     actions += [a.replace("cloudwatch:", "monitoring:") for a in actions if a.startswith("cloudwatch:")]
+    actions += [alias for a in actions for alias in MOTO_S3_NAMES.get(a, ())]
     return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
 
 
@@ -814,6 +919,8 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--recording", type=Path, help="read this recording (JSON lines)")
     parser.add_argument("--save-recording", type=Path, help="keep the fresh recording here")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="default: %(default)s")
+    parser.add_argument("--bootstrap-output", type=Path, default=BOOTSTRAP_OUTPUT,
+                        help="the resource-policy writes (BOOTSTRAP_ACTIONS); default: %(default)s")
     parser.add_argument("--account", default="*", help="account in the ARNs (default '*': pinned at creation)")
     parser.add_argument("--partition", default="aws")
     parser.add_argument("--check", action="store_true", help="do not write; exit 1 if --output differs")
@@ -829,7 +936,8 @@ def main(argv: list[str] | None = None) -> int:
     policy, warnings = generate(calls, args.account, args.partition)
     for warning in warnings:
         print(f"WARNING: {warning}", file=sys.stderr)
-    text = render(policy)
+    daily, bootstrap = split(policy)
+    outputs = {args.output: render(daily), args.bootstrap_output: render(bootstrap)}
     status = 0
     if args.evaluate:
         denied = evaluate(policy, calls) + [f"create without the {MANAGED_TAG_KEY} tag: {c}"
@@ -838,15 +946,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"DENIED: {line}", file=sys.stderr)
         status = 1 if denied else 0
     if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is stale: regenerate with python3 tools/deployer_policy.py --record", file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date ({len(calls)} calls)", file=sys.stderr)
+        for output, text in outputs.items():
+            current = output.read_text(encoding="utf-8") if output.exists() else ""
+            if current != text:
+                print(f"{output} is stale: regenerate with python3 tools/deployer_policy.py --record", file=sys.stderr)
+                return 1
+            print(f"{output} is up to date ({len(calls)} calls)", file=sys.stderr)
         return status
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}: {len(policy['Statement'])} statements from {len(calls)} calls", file=sys.stderr)
+    for output, text in outputs.items():
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {output}: {len(json.loads(text)['Statement'])} statements from {len(calls)} calls",
+              file=sys.stderr)
     return status
 
 

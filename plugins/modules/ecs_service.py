@@ -340,6 +340,36 @@ options:
     type: list
     elements: str
     default: []
+  s3_prefixes:
+    description:
+      - S3 locations the containers read and write, as C(bucket/prefix) (or C(s3://bucket/prefix)), no wildcards.
+      - The task role the module manages may get, put and delete the objects under each prefix and list the
+        bucket only under that prefix; nothing else in S3.
+      - Checked before any API call. Not used when O(task.task_role_arn) is given or O(manage_roles=false).
+    type: list
+    elements: str
+    default: []
+  efs_access_points:
+    description:
+      - EFS access points the containers mount. The task role the module manages may mount (and, unless
+        O(efs_access_points[].read_only), write) the file system only through that access point.
+      - Checked before any API call. Not used when O(task.task_role_arn) is given or O(manage_roles=false).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      file_system_id:
+        description: The file system ID (C(fs-...)).
+        type: str
+        required: true
+      access_point_arn:
+        description: The access point's ARN (C(arn:aws:elasticfilesystem:<region>:<account>:access-point/fsap-...)).
+        type: str
+        required: true
+      read_only:
+        description: Mount read-only (no C(elasticfilesystem:ClientWrite)).
+        type: bool
+        default: false
   wait:
     description: Whether to wait for the rollout to complete after a change.
     type: bool
@@ -489,6 +519,8 @@ def validate(params):
     if not task:
         raise ValidationError("task", "is required when state=present")
     validate_task(task)
+    iam_roles.validate_references(task["containers"], params.get("kms_keys") or [], params.get("s3_prefixes") or [],
+                                  params.get("efs_access_points") or [])
     if not params.get("subnets"):
         raise ValidationError("subnets", "is required when state=present (the private subnets of the tasks)")
     ports = {c["name"]: c.get("ports") or [] for c in task["containers"]}
@@ -720,7 +752,10 @@ class ServiceManager:
             task["execution_role_arn"] = iam_roles.role_arn(region, account, name)
         if not task.get("task_role_arn"):
             name = self._role_name("task")
-            policy = iam_roles.task_policy(self.params["task_role_statements"], self.params["enable_execute_command"])
+            policy = iam_roles.task_policy(self.params["task_role_statements"], self.params["enable_execute_command"],
+                                           s3_prefixes=self.params["s3_prefixes"],
+                                           efs_access_points=self.params["efs_access_points"],
+                                           partition=iam_roles.partition_of(region))
             iam_roles.ensure_role(self._iam(), self._do, name, trust, policy,
                                   dict(tags, **{TAG_COMPONENT: "ecs-task-role"}),
                                   f"ECS task role of {self.name} (seed.aws_migration)")
@@ -948,6 +983,12 @@ def main():
         manage_roles=dict(type="bool", default=True),
         task_role_statements=dict(type="list", elements="dict", default=[]),
         kms_keys=dict(type="list", elements="str", default=[], no_log=False),
+        s3_prefixes=dict(type="list", elements="str", default=[]),
+        efs_access_points=dict(type="list", elements="dict", default=[], options=dict(
+            file_system_id=dict(type="str", required=True),
+            access_point_arn=dict(type="str", required=True),
+            read_only=dict(type="bool", default=False),
+        )),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=900),
         tags=dict(type="dict", aliases=["resource_tags"]),

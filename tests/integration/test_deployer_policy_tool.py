@@ -143,12 +143,85 @@ def test_evaluation_allows_the_calls_the_document_was_made_from():
 def test_cli_check_reports_a_stale_file(tmp_path, capsys):
     recording = tmp_path / "calls.jsonl"
     recording.write_text("".join(json.dumps(c) + "\n" for c in CALLS), encoding="utf-8")
-    output = tmp_path / "deployer.json"
-    assert dp.main(["--recording", str(recording), "--output", str(output), "--evaluate"]) == 0
-    assert dp.main(["--recording", str(recording), "--output", str(output), "--check"]) == 0
+    output, bootstrap = tmp_path / "deployer.json", tmp_path / "deployer-bootstrap.json"
+    files = ["--output", str(output), "--bootstrap-output", str(bootstrap)]
+    assert dp.main(["--recording", str(recording), *files, "--evaluate"]) == 0
+    assert dp.main(["--recording", str(recording), *files, "--check"]) == 0
+    assert json.loads(bootstrap.read_text(encoding="utf-8"))["Statement"] == []  # no resource-policy write
     output.write_text("{}\n", encoding="utf-8")
-    assert dp.main(["--recording", str(recording), "--output", str(output), "--check"]) == 1
+    assert dp.main(["--recording", str(recording), *files, "--check"]) == 1
     assert "is stale" in capsys.readouterr().err
+    output.unlink()
+    assert dp.main(["--recording", str(recording), *files]) == 0
+    bootstrap.write_text("{}\n", encoding="utf-8")
+    assert dp.main(["--recording", str(recording), *files, "--check"]) == 1
+    assert "deployer-bootstrap.json is stale" in capsys.readouterr().err
+
+
+TRAIL_BUCKET, SITE_BUCKET = "local-seed-audit-trail", "app.local.seed.example"
+SECURITY_CALLS = [
+    call("s3", "CreateBucket", {"Bucket": TRAIL_BUCKET}),
+    call("s3", "PutBucketPolicy", {"Bucket": TRAIL_BUCKET, "Policy": "{}"}),
+    call("s3", "PutBucketLifecycleConfiguration", {"Bucket": TRAIL_BUCKET, "LifecycleConfiguration": {}}),
+    call("s3", "PutBucketPolicy", {"Bucket": SITE_BUCKET, "Policy": "{}"}),
+    call("s3", "PutObject", {"Bucket": SITE_BUCKET, "Key": "index.html"}),
+    call("cloudtrail", "CreateTrail", {"Name": "local-audit", "S3BucketName": TRAIL_BUCKET}),
+    call("cloudtrail", "ListTags", {"ResourceIdList": ["arn:aws:cloudtrail:us-east-1:123456789012:trail/local-audit"]}),
+    call("sns", "CreateTopic", {"Name": "local-security-incidents"}),
+    call("sns", "Subscribe", {"TopicArn": "arn:aws:sns:us-east-1:123456789012:local-security-incidents"}),
+    call("events", "PutRule", {"Name": "local-guardduty-findings"}),
+    call("events", "PutTargets", {"Rule": "local-guardduty-findings"}),
+    call("guardduty", "GetDetector", {"DetectorId": "abc"}),
+]
+
+
+def test_security_and_dns_layers_are_scoped_by_the_collections_names():
+    document, warnings = dp.generate(SECURITY_CALLS, modules=set())
+    assert warnings == []
+    resources = {r for s in document["Statement"] for r in s["Resource"]}
+    assert "arn:aws:cloudtrail:*:*:trail/*-audit" in resources
+    assert "arn:aws:sns:*:*:*-security-incidents" in resources
+    assert {"arn:aws:events:*:*:rule/*-guardduty-findings", "arn:aws:events:*:*:rule/*-alarms"} <= resources
+    assert {"arn:aws:s3:::*-seed-audit-trail", f"arn:aws:s3:::{SITE_BUCKET}"} <= resources
+    assert "arn:aws:s3:::*" not in resources and "*" not in resources
+    assert dp.evaluate(document, SECURITY_CALLS) == []
+    other = [call("sns", "Subscribe", {"TopicArn": "arn:aws:sns:us-east-1:123456789012:other"}),
+             call("s3", "PutObject", {"Bucket": "someone-elses", "Key": "x"}),
+             call("events", "PutRule", {"Name": "other"})]
+    assert dp.evaluate(document, other) == [
+        "events:PutRule on arn:aws:events:us-east-1:123456789012:rule/other",
+        "s3:PutObject on arn:aws:s3:::someone-elses/x",
+        "sns:Subscribe on arn:aws:sns:us-east-1:123456789012:other"]
+
+
+def test_resource_policy_writes_are_split_into_the_bootstrap_document():
+    daily, bootstrap = dp.split(dp.generate(SECURITY_CALLS, modules=set())[0])
+    daily_actions = {a for s in daily["Statement"] for a in s["Action"]}
+    assert not daily_actions & dp.BOOTSTRAP_ACTIONS
+    assert {a for s in bootstrap["Statement"] for a in s["Action"]} == {
+        "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration"}
+    assert all(s["Sid"].startswith("Bootstrap") for s in bootstrap["Statement"])
+    assert analyze_policy_string(json.dumps(daily)).findings == []
+    merged = dp.merge(daily, bootstrap)
+    assert dp.evaluate(merged, SECURITY_CALLS) == []
+    assert dp.evaluate(daily, SECURITY_CALLS) == [
+        f"s3:PutBucketPolicy on arn:aws:s3:::{SITE_BUCKET}", f"s3:PutBucketPolicy on arn:aws:s3:::{TRAIL_BUCKET}",
+        f"s3:PutLifecycleConfiguration on arn:aws:s3:::{TRAIL_BUCKET}"]
+
+
+def test_incident_tickets_calls_are_in_the_labelled_supplement():
+    """playbooks/incident_tickets.yml is not run by --record (webhook, real findings): a static list."""
+    assert "guardduty_tickets" in dp.used_modules()
+    document = dp.generate([], modules={"guardduty_tickets"})[0]
+    assert {"SupplementIncidentTicketsFindings", "SupplementIncidentTicketsLedger"} <= {
+        s["Sid"] for s in document["Statement"]}
+    # with guardduty recorded (site.yml's detector), the tickets' reads stay: they are not in the recording
+    recorded = dp.generate([call("guardduty", "GetDetector", {"DetectorId": "abc"})], modules={"guardduty_tickets"})[0]
+    assert "SupplementIncidentTicketsFindings" in {s["Sid"] for s in recorded["Statement"]}
+    pinned = dp.pin(document, "123456789012")
+    assert dp.allowed(pinned, "s3:PutObject", "arn:aws:s3:::it-security-state/guardduty/tickets-ledger.json")
+    assert not dp.allowed(pinned, "s3:PutObject", "arn:aws:s3:::it-security-state/other")
+    assert dp.allowed(pinned, "guardduty:ListFindings", "*")
 
 
 @pytest.mark.parametrize("operation", ["PutImage", "InitiateLayerUpload"])

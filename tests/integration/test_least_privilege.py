@@ -1,6 +1,10 @@
 """The deployer policy (policies/deployer.json) is enough to run site.yml and teardown.yml, and nothing
 in it is spare for that run.
 
+The resource-policy writes (S3 bucket policies, lifecycle rules) are in policies/deployer-bootstrap.json,
+attached only for the first run: the first site.yml runs with both documents, the no-op site.yml and
+teardown.yml with deployer.json alone (proving the day-to-day document is enough for them).
+
 A private local AWS with moto's IAM enforcement on (``POST /moto-api/reset-auth``): the run uses only
 the access key of a user that holds the policy.  moto authorises requests against the resource ``*``
 and without a request context, so it gets the enforceable PROJECTION of the shipped policy (its
@@ -34,6 +38,7 @@ sys.path.insert(0, str(REPO_ROOT / "tools"))
 import deployer_policy  # noqa: E402  pylint: disable=wrong-import-position
 
 POLICY = REPO_ROOT / "policies" / "deployer.json"
+BOOTSTRAP = REPO_ROOT / "policies" / "deployer-bootstrap.json"
 USER = "seed-deployer"
 
 
@@ -99,30 +104,37 @@ def failures(result):
 
 def test_site_and_teardown_converge_with_only_the_deployer_policy(enforced, tmp_path):
     shipped = json.loads(POLICY.read_text(encoding="utf-8"))
-    set_policy(enforced, deployer_policy.enforceable_projection(shipped))
+    bootstrap = json.loads(BOOTSTRAP.read_text(encoding="utf-8"))
+    both = deployer_policy.merge(shipped, bootstrap)
     ansible, recording, extra = deployer(enforced, tmp_path, "deployer")
-    enforce(enforced, True)
-    try:
-        # the enforcement is real: the test's own root-style key is refused now
-        with pytest.raises(Exception, match="InvalidClientTokenId|not authorized|AccessDenied"):
-            boto3_client("ecs", enforced.endpoint_url).list_clusters()
-        runs = deployer_policy.run_scenario(ansible, extra)
-    finally:
-        enforce(enforced, False)
-    for label, result in runs:
+    runs = []
+    for step, (label, playbook, extra_vars) in enumerate(deployer_policy.scenario(extra)):
+        # the first run with the bootstrap document too, the others with the day-to-day one alone
+        set_policy(enforced, deployer_policy.enforceable_projection(both if step == 0 else shipped))
+        enforce(enforced, True)
+        try:
+            if step == 0:  # the enforcement is real: the test's own root-style key is refused now
+                with pytest.raises(Exception, match="InvalidClientTokenId|not authorized|AccessDenied"):
+                    boto3_client("ecs", enforced.endpoint_url).list_clusters()
+            result = ansible.playbook(playbook, extra_vars=extra_vars)
+        finally:
+            enforce(enforced, False)
+        runs.append((label, result))
         assert not result.failed, (label, failures(result))
-    assert [run[0] for run in runs] == [step[0] for step in deployer_policy.scenario(extra)]
     assert runs[1][1].changed == 0
 
     calls = deployer_policy.load_recording(recording)
     assert not [c for c in calls if c["error"] in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")]
-    # every recorded call is allowed by the SHIPPED policy, resources and tag conditions included
-    assert deployer_policy.evaluate(shipped, calls) == []
+    # every recorded call is allowed by the SHIPPED documents, resources and tag conditions included
+    assert deployer_policy.evaluate(both, calls) == []
     assert deployer_policy.untagged_creates(calls) == []
-    # the committed policy is exactly what the generator makes of this run: it never drifts
-    generated, _warnings = deployer_policy.generate(calls)
-    assert deployer_policy.render(generated) == POLICY.read_text(encoding="utf-8"), (
+    # the committed documents are exactly what the generator makes of this run: they never drift
+    daily, bootstrap_generated = deployer_policy.split(deployer_policy.generate(calls)[0])
+    assert deployer_policy.render(daily) == POLICY.read_text(encoding="utf-8"), (
         "policies/deployer.json is stale: python3 tools/deployer_policy.py --record")
+    assert deployer_policy.render(bootstrap_generated) == BOOTSTRAP.read_text(encoding="utf-8"), (
+        "policies/deployer-bootstrap.json is stale: python3 tools/deployer_policy.py --record")
+    assert {a for s in bootstrap["Statement"] for a in s["Action"]} <= deployer_policy.BOOTSTRAP_ACTIONS
 
 
 def test_one_missing_permission_fails_with_access_denied_naming_it(enforced, tmp_path):
@@ -190,6 +202,25 @@ def test_deployer_role_playbook_creates_the_role_once(clean_aws, ansible):
     again = ansible.playbook("playbooks/deployer_role.yml", extra_vars={"deployer_trusted_principals": principals})
     assert not again.failed and again.changed == 0, [t.get("_task") for t in again.task_results() if t.get("changed")]
     assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
+
+    # bootstrap: the resource-policy writes attached as a second managed policy, then detached again
+    boot = ansible.playbook("playbooks/deployer_role.yml",
+                            extra_vars={"deployer_trusted_principals": principals, "deployer_bootstrap": True})
+    assert not boot.failed, failures(boot)
+    facts = {k: v for t in boot.task_results() for k, v in t.get("ansible_facts", {}).items()}
+    boot_arn = facts["deployer_outputs"]["bootstrap_policy_arn"]
+    assert boot_arn == "arn:aws:iam::123456789012:policy/seed-deployer/seed-deployer-bootstrap"
+    attached = iam.list_attached_role_policies(RoleName="seed-deployer")["AttachedPolicies"]
+    assert sorted(p["PolicyArn"] for p in attached) == sorted([outputs["policy_arn"], boot_arn])
+    version = iam.get_policy(PolicyArn=boot_arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=boot_arn, VersionId=version)["PolicyVersion"]["Document"]
+    if isinstance(document, str):
+        document = json.loads(urllib.parse.unquote(document))
+    assert document == deployer_policy.pin(json.loads(BOOTSTRAP.read_text(encoding="utf-8")), "123456789012")
+    detached = ansible.playbook("playbooks/deployer_role.yml", extra_vars={"deployer_trusted_principals": principals})
+    assert not detached.failed, failures(detached)
+    attached = iam.list_attached_role_policies(RoleName="seed-deployer")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [outputs["policy_arn"]]
 
 
 def test_deployer_role_needs_trusted_principals(clean_aws, ansible):

@@ -1,6 +1,15 @@
 """Every policy the collection writes passes parliament (https://github.com/duo-labs/parliament) with no
 finding: the shipped deployer policy (as committed, and pinned to an account as
-playbooks/deployer_role.yml creates it) and the roles iam_roles.py derives for representative services."""
+playbooks/deployer_role.yml creates it) and the roles iam_roles.py derives for representative services.
+
+The one exception is policies/deployer-bootstrap.json, by design: it holds only the resource-policy
+writes (s3:PutBucketPolicy, s3:PutLifecycleConfiguration on the trail bucket and the maintenance-page
+buckets). parliament reports RESOURCE_POLICY_PRIVILEGE_ESCALATION for every bucket where such a write is
+allowed without the object actions - which is the point: a bucket policy can grant what the deployer may
+not do itself (read or delete the audit trail). That is why it is a separate document, attached by
+playbooks/deployer_role.yml only with deployer_bootstrap=true. Its findings are asserted exactly, so
+any new one fails.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +45,23 @@ def test_the_shipped_deployer_policy_has_no_finding():
     shipped = json.loads((REPO_ROOT / "policies" / "deployer.json").read_text(encoding="utf-8"))
     assert findings(shipped) == []
     assert findings(deployer_policy.pin(shipped, ACCOUNT)) == []
+
+
+ESCALATION = "Possible resource policy privilege escalation on {} due to s3:{} not being allowed, but does allow s3:{}"
+BUCKETS = ("*-seed-audit-trail", "app.local.seed.example")  # the trail bucket, the local maintenance page
+BOOTSTRAP_FINDINGS = sorted(
+    [("RESOURCE_POLICY_PRIVILEGE_ESCALATION", ESCALATION.format(f"arn:aws:s3:::{bucket}", obj, "PutBucketPolicy"))
+     for bucket in BUCKETS for obj in ("PutObject", "GetObject", "DeleteObject")]
+    # the lifecycle rule (log expiration) is the trail bucket's only
+    + [("RESOURCE_POLICY_PRIVILEGE_ESCALATION", ESCALATION.format("arn:aws:s3:::*-seed-audit-trail", "DeleteObject",
+                                                                  "PutLifecycleConfiguration"))])
+
+
+def test_the_bootstrap_policy_has_exactly_the_expected_findings():
+    bootstrap = json.loads((REPO_ROOT / "policies" / "deployer-bootstrap.json").read_text(encoding="utf-8"))
+    assert {a for s in bootstrap["Statement"] for a in s["Action"]} <= deployer_policy.BOOTSTRAP_ACTIONS
+    assert sorted(findings(bootstrap)) == BOOTSTRAP_FINDINGS
+    assert sorted(findings(deployer_policy.pin(bootstrap, ACCOUNT))) == BOOTSTRAP_FINDINGS
 
 
 def test_the_deployer_policy_with_every_supplement_has_no_finding():

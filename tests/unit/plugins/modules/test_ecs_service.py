@@ -99,3 +99,70 @@ def test_validation_names_the_field(overrides, field):
     with pytest.raises(ValidationError) as e:
         ecs_service.validate(params(**overrides))
     assert e.value.field == field
+
+
+# -- s3_prefixes / efs_access_points: validated before any API call, passed to the task role's policy --------
+ACCOUNT = "123456789012"
+AP = f"arn:aws:elasticfilesystem:eu-west-1:{ACCOUNT}:access-point/fsap-0123456789abcdef0"
+FS = f"arn:aws:elasticfilesystem:eu-west-1:{ACCOUNT}:file-system/fs-0123456789abcdef0"
+
+
+@pytest.mark.parametrize("overrides, field", [
+    (dict(s3_prefixes=["uploads/*"]), "s3_prefixes[0]"),
+    (dict(s3_prefixes=["uploads/backend/", "reports/2024/*"]), "s3_prefixes[1]"),
+    (dict(efs_access_points=[{"file_system_id": "vol-1", "access_point_arn": AP, "read_only": False}]),
+     "efs_access_points[0].file_system_id"),
+    (dict(efs_access_points=[{"file_system_id": "fs-0123456789abcdef0", "access_point_arn": "fsap-1",
+                              "read_only": False}]), "efs_access_points[0].access_point_arn"),
+    (dict(kms_keys=["alias/app"]), "kms_keys[0]"),
+    (dict(task={"cpu": 256, "memory": 512, "containers": [
+        {"name": "web", "image": "x", "ports": [8080], "secrets": {"DB": "prod/db"}}]}),
+     "task.containers[0].secrets.DB"),
+])
+def test_references_that_cannot_scope_a_policy_fail_before_any_call(overrides, field):
+    with pytest.raises(ValidationError) as e:
+        ecs_service.validate(params(**overrides))
+    assert e.value.field == field
+
+
+def test_valid_references_pass_validation():
+    ecs_service.validate(params(s3_prefixes=["uploads/backend/", "s3://reports/2024/"], kms_keys=[
+        f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+        efs_access_points=[{"file_system_id": "fs-0123456789abcdef0", "access_point_arn": AP, "read_only": True}]))
+
+
+class _Module:
+    region = "eu-west-1"
+
+
+def _roles_manager(**extra):
+    m = manager(**dict(dict(manage_roles=True, tags={}, kms_keys=[], task_role_statements=[],
+                            enable_execute_command=False, s3_prefixes=[], efs_access_points=[]), **extra))
+    m.module, m.family, m._iam_client = _Module(), "it-backend", object()
+    return m
+
+
+def _task_policy(monkeypatch, **extra):
+    policies = {}
+    monkeypatch.setattr(ecs_service.iam_roles, "ensure_role",
+                        lambda client, do, name, trust, policy, tags, description: policies.__setitem__(name, policy))
+    service = {"serviceArn": f"arn:aws:ecs:eu-west-1:{ACCOUNT}:service/it/backend"}
+    task = {"containers": [{"name": "web", "image": "x"}], "execution_role_arn": "arn:aws:iam::1:role/given"}
+    result = _roles_manager(**extra)._ensure_roles(task, service)
+    assert result["task_role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/seed/it-backend-task"
+    return policies["it-backend-task"]
+
+
+def test_s3_prefixes_and_efs_access_points_make_the_task_role_policy(monkeypatch):
+    policy = _task_policy(monkeypatch, s3_prefixes=["uploads/backend/"], efs_access_points=[
+        {"file_system_id": "fs-0123456789abcdef0", "access_point_arn": AP, "read_only": True}])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["ObjectsUnderPrefixes"]["Resource"] == ["arn:aws:s3:::uploads/backend/*"]
+    assert by_sid["ListPrefixes0"]["Condition"] == {"StringLike": {"s3:prefix": ["backend/*"]}}
+    assert by_sid["MountAccessPoint0"]["Action"] == ["elasticfilesystem:ClientMount"]  # read_only: no ClientWrite
+    assert by_sid["MountAccessPoint0"]["Resource"] == [FS]
+    assert by_sid["MountAccessPoint0"]["Condition"] == {"ArnEquals": {"elasticfilesystem:AccessPointArn": AP}}
+
+
+def test_without_references_the_task_role_has_no_policy(monkeypatch):
+    assert _task_policy(monkeypatch) is None
