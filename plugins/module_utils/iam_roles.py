@@ -175,12 +175,25 @@ def role_arn(region, account, name, path="/seed/"):
     return f"arn:{partition_of(region)}:iam::{account}:role{path}{name}"
 
 
-def ensure_role(client, do, name, trust, policy, tags, description, path="/seed/"):
+def observe_role(client, name):
+    """(role or None, its inline policy or None): what ``ensure_role`` compares against."""
+    role = iam.get_role(client, name)
+    return role, (iam.get_role_policy(client, name, POLICY_NAME) if role else None)
+
+
+def role_needs_policy_write(observed, policy):
+    """Whether ``ensure_role`` would create the role or write its policy (references then need checking)."""
+    role, current = observed
+    return role is None or (policy or None) != current
+
+
+def ensure_role(client, do, name, trust, policy, tags, description, path="/seed/", observed=None):
     """Converge a role with one inline policy (``policy`` None: none) through ``do(action, call, *args)``.
 
-    Returns nothing; the ARN is predictable (``role_arn``), so check mode knows it too.
+    ``observed``: ``observe_role``'s answer when the caller has read it already. Returns nothing; the
+    ARN is predictable (``role_arn``), so check mode knows it too.
     """
-    role = iam.get_role(client, name)
+    role, current = observed or observe_role(client, name)
     if not role:
         do(f"create iam role {name}", iam.create_role, client, name, path, trust, description, tags)
     else:
@@ -190,7 +203,6 @@ def ensure_role(client, do, name, trust, policy, tags, description, path="/seed/
         to_set, _unset = tag_delta(current_tags, tags, purge_tags=False)
         if to_set:
             do(f"set tags {', '.join(sorted(to_set))} on iam role {name}", iam.tag_role, client, name, to_set)
-    current = iam.get_role_policy(client, name, POLICY_NAME) if role else None
     if policy and current != policy:
         do(f"put policy {POLICY_NAME} on iam role {name}", iam.put_role_policy, client, name, POLICY_NAME, policy)
     elif not policy and current:

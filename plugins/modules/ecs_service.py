@@ -484,6 +484,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils import ecs
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam_roles
 from ansible_collections.seed.aws_migration.plugins.module_utils import logs
+from ansible_collections.seed.aws_migration.plugins.module_utils import references
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import changed_paths
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import canonical
@@ -742,25 +743,37 @@ class ServiceManager:
         trust = iam_roles.ecs_tasks_trust(region, account)
         tags = dict(self.params.get("tags") or {}, **{TAG_MANAGED_BY: "seed.aws_migration",
                                                       "seed:service": f"{self.cluster.split('/')[-1]}/{self.name}"})
+        roles = []  # (arn key, name, policy, component, description)
         if not task.get("execution_role_arn"):
-            name = self._role_name("execution")
-            policy = iam_roles.execution_policy(task["containers"], region, account, task.get("log_group"),
-                                                self.params["kms_keys"])
-            iam_roles.ensure_role(self._iam(), self._do, name, trust, policy,
-                                  dict(tags, **{TAG_COMPONENT: "ecs-execution-role"}),
-                                  f"ECS task execution role of {self.name} (seed.aws_migration)")
-            task["execution_role_arn"] = iam_roles.role_arn(region, account, name)
+            roles.append(("execution_role_arn", self._role_name("execution"),
+                          iam_roles.execution_policy(task["containers"], region, account, task.get("log_group"),
+                                                     self.params["kms_keys"]),
+                          "ecs-execution-role", f"ECS task execution role of {self.name} (seed.aws_migration)"))
         if not task.get("task_role_arn"):
-            name = self._role_name("task")
-            policy = iam_roles.task_policy(self.params["task_role_statements"], self.params["enable_execute_command"],
-                                           s3_prefixes=self.params["s3_prefixes"],
-                                           efs_access_points=self.params["efs_access_points"],
-                                           partition=iam_roles.partition_of(region))
+            roles.append(("task_role_arn", self._role_name("task"),
+                          iam_roles.task_policy(self.params["task_role_statements"],
+                                                self.params["enable_execute_command"],
+                                                s3_prefixes=self.params["s3_prefixes"],
+                                                efs_access_points=self.params["efs_access_points"],
+                                                partition=iam_roles.partition_of(region)),
+                          "ecs-task-role", f"ECS task role of {self.name} (seed.aws_migration)"))
+        observed = {name: iam_roles.observe_role(self._iam(), name) for _key, name, *_rest in roles}
+        if any(iam_roles.role_needs_policy_write(observed[name], policy) for _key, name, policy, *_r in roles):
+            self._check_references(task)  # before the first write: a missing reference creates nothing
+        for key, name, policy, component, description in roles:
             iam_roles.ensure_role(self._iam(), self._do, name, trust, policy,
-                                  dict(tags, **{TAG_COMPONENT: "ecs-task-role"}),
-                                  f"ECS task role of {self.name} (seed.aws_migration)")
-            task["task_role_arn"] = iam_roles.role_arn(region, account, name)
+                                  dict(tags, **{TAG_COMPONENT: component}), description, observed=observed[name])
+            task[key] = iam_roles.role_arn(region, account, name)
         return task
+
+    def _check_references(self, task):
+        """Fail, naming them, when resources the derived policies point at do not exist (reads only)."""
+        refs = references.task_references(task["containers"], self.params["kms_keys"], self.params["s3_prefixes"],
+                                          self.params["efs_access_points"])
+        missing = iam_roles.missing_references(refs, references.ReferenceChecker(self.module.seed_client))
+        if missing:
+            raise ValidationError("task", "the service references what does not exist, so no role or policy was "
+                                          "written: " + "; ".join(missing))
 
     def _ensure_task_definition(self, desired, current):
         """ARN of the task definition to run: the current one, the family's latest if it matches, or a new one."""

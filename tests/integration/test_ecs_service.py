@@ -155,6 +155,16 @@ def test_derived_roles_are_created_scoped_and_removed(platform, clean_aws, ansib
     args["task"].pop("execution_role_arn")
     args["task"].pop("task_role_arn")
     container(args)["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/seed/backend@sha256:" + "3" * 64
+
+    # A policy would point at a secret that does not exist: refused, naming it, before anything is written.
+    clean_aws.reset_counts()
+    refused = ansible.module("ecs_service", args)
+    assert refused.get("failed") and refused["msg"].startswith("task:") and f"secret {SECRET}" in refused["msg"]
+    assert clean_aws.requests()["writes"] == 0
+
+    secret_arn = boto3_client("secretsmanager", clean_aws.endpoint_url).create_secret(
+        Name="db", SecretString='{"password": "x"}')["ARN"]
+    container(args)["secrets"] = {"DB_PASSWORD": secret_arn + ":password::"}
     created = converge(ansible, clean_aws, args, "ecs_service")
     assert created["actions"][:6] == ["create iam role it-backend-execution",
                                       "put policy seed-least-privilege on iam role it-backend-execution",
@@ -165,7 +175,7 @@ def test_derived_roles_are_created_scoped_and_removed(platform, clean_aws, ansib
     policy = iam.get_role_policy(RoleName="it-backend-execution", PolicyName="seed-least-privilege")["PolicyDocument"]
     resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
     assert resources["PullImages"] == ["arn:aws:ecr:us-east-1:123456789012:repository/seed/backend"]
-    assert resources["ReadSecrets"] == [SECRET]
+    assert resources["ReadSecrets"] == [secret_arn]
     ecs = boto3_client("ecs", clean_aws.endpoint_url)
     td = ecs.describe_task_definition(taskDefinition="it-backend")["taskDefinition"]
     assert td["executionRoleArn"] == "arn:aws:iam::123456789012:role/seed/it-backend-execution"

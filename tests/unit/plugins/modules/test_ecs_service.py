@@ -145,10 +145,14 @@ def _roles_manager(**extra):
 def _task_policy(monkeypatch, **extra):
     policies = {}
     monkeypatch.setattr(ecs_service.iam_roles, "ensure_role",
-                        lambda client, do, name, trust, policy, tags, description: policies.__setitem__(name, policy))
+                        lambda client, do, name, trust, policy, tags, description, **kw: policies.__setitem__(name,
+                                                                                                              policy))
+    monkeypatch.setattr(ecs_service.iam_roles, "observe_role", lambda client, name: (None, None))  # a new role
     service = {"serviceArn": f"arn:aws:ecs:eu-west-1:{ACCOUNT}:service/it/backend"}
     task = {"containers": [{"name": "web", "image": "x"}], "execution_role_arn": "arn:aws:iam::1:role/given"}
-    result = _roles_manager(**extra)._ensure_roles(task, service)
+    m = _roles_manager(**extra)
+    m._check_references = lambda task: None
+    result = m._ensure_roles(task, service)
     assert result["task_role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/seed/it-backend-task"
     return policies["it-backend-task"]
 
@@ -166,3 +170,40 @@ def test_s3_prefixes_and_efs_access_points_make_the_task_role_policy(monkeypatch
 
 def test_without_references_the_task_role_has_no_policy(monkeypatch):
     assert _task_policy(monkeypatch) is None
+
+
+class _Checker:
+    """Stands in for references.ReferenceChecker: only the listed (kind, value) pairs exist."""
+
+    def __init__(self, existing):
+        self.existing, self.asked = set(existing), []
+
+    def __call__(self, kind, value):
+        self.asked.append((kind, value))
+        return (kind, value) in self.existing
+
+
+@pytest.mark.parametrize("observed, checked", [((None, None), True),                    # new role
+                                               (({"RoleName": "r"}, {"old": 1}), True),  # policy to rewrite
+                                               (({"RoleName": "r"}, "SAME"), False)])    # nothing to write
+def test_references_are_checked_before_a_policy_is_written(monkeypatch, observed, checked):
+    secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"
+    task = {"containers": [{"name": "web", "image": "x", "secrets": {"DB": secret + ":password::"}}],
+            "execution_role_arn": "arn:aws:iam::1:role/given"}
+    m = _roles_manager(s3_prefixes=["uploads/backend/"])
+    m.module.seed_client = lambda service: None  # never called: the checker below stands in
+    policy = ecs_service.iam_roles.task_policy([], False, s3_prefixes=["uploads/backend/"])
+    monkeypatch.setattr(ecs_service.iam_roles, "observe_role",
+                        lambda client, name: (observed[0], policy if observed[1] == "SAME" else observed[1]))
+    writes = []
+    monkeypatch.setattr(ecs_service.iam_roles, "ensure_role", lambda *a, **kw: writes.append(a[2]))
+    checker = _Checker({("secret", secret)})
+    monkeypatch.setattr(ecs_service.references, "ReferenceChecker", lambda factory: checker)
+    if checked:
+        with pytest.raises(ValidationError) as e:
+            m._ensure_roles(task, {"serviceArn": f"arn:aws:ecs:eu-west-1:{ACCOUNT}:service/it/backend"})
+        assert e.value.field == "task" and "bucket uploads" in e.value.message and writes == []
+        assert checker.asked == [("secret", secret), ("bucket", "uploads")]
+    else:
+        m._ensure_roles(task, {"serviceArn": f"arn:aws:ecs:eu-west-1:{ACCOUNT}:service/it/backend"})
+        assert checker.asked == [] and writes == ["it-backend-task"]

@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Does a resource a derived IAM policy points at exist? One small read per kind of reference.
+
+Used before a least-privilege policy is written (``ecs_service``): a policy naming a secret, key,
+bucket or access point that is not there would grant nothing and hide a typo until the task fails to
+start, so the module fails first, naming what is missing, before creating anything.
+"""
+
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler as H
+from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
+
+# "Not there" answers of the services below (the ones SeedErrorHandler does not know already).
+NOT_FOUND = ("ResourceNotFoundException", "NotFoundException", "NoSuchBucket", "404", "AccessPointNotFound",
+             "ParameterNotFound", "InvalidParameterException")
+
+
+def _missing(error):
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    return str(code) in NOT_FOUND
+
+
+@H.common_error_handler("look up a referenced resource")
+@retry
+def _exists(call, **kwargs):
+    try:
+        call(**kwargs)
+        return True
+    except Exception as e:  # pylint: disable=broad-except
+        if _missing(e):
+            return False
+        raise
+
+
+def secret_exists(client, arn):
+    return _exists(client.describe_secret, SecretId=arn)
+
+
+@H.common_error_handler("look up a referenced SSM parameter")
+@retry
+def parameter_exists(client, arn):
+    name = arn.split(":parameter", 1)[1]
+    found = client.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])
+    return bool(found.get("Parameters"))
+
+
+def kms_key_exists(client, arn):
+    return _exists(client.describe_key, KeyId=arn)
+
+
+def bucket_exists(client, bucket):
+    return _exists(client.head_bucket, Bucket=bucket)
+
+
+def access_point_exists(client, arn):
+    return _exists(client.describe_access_points, AccessPointId=arn.rsplit("/", 1)[1])
+
+
+class ReferenceChecker:
+    """``exists(kind, value)`` for ``iam_roles.missing_references``, with one client per service, made on use."""
+
+    KINDS = {"secret": ("secretsmanager", secret_exists), "parameter": ("ssm", parameter_exists),
+             "kms key": ("kms", kms_key_exists), "bucket": ("s3", bucket_exists),
+             "access point": ("efs", access_point_exists)}
+
+    def __init__(self, client_factory):
+        self._client_factory = client_factory
+        self._clients = {}
+
+    def __call__(self, kind, value):
+        service, check = self.KINDS[kind]
+        if service not in self._clients:
+            self._clients[service] = self._client_factory(service)
+        return check(self._clients[service], value)
+
+
+def task_references(containers, kms_keys=(), s3_prefixes=(), efs_access_points=()):
+    """``[(kind, value)]`` of everything a task's derived policies point at (deduplicated, in order)."""
+    from ansible_collections.seed.aws_migration.plugins.module_utils.iam_roles import S3_PREFIX_RE
+    from ansible_collections.seed.aws_migration.plugins.module_utils.iam_roles import secret_arn
+
+    refs = []
+    for container in containers:
+        for value in (container.get("secrets") or {}).values():
+            arn = secret_arn(value)
+            refs.append(("parameter" if ":ssm:" in arn else "secret", arn))
+    refs += [("kms key", key) for key in kms_keys]
+    refs += [("bucket", S3_PREFIX_RE.match(location)["bucket"]) for location in s3_prefixes]
+    refs += [("access point", mount["access_point_arn"]) for mount in efs_access_points]
+    return list(dict.fromkeys(refs))
