@@ -15,14 +15,12 @@ import base64
 import json
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import paginate_all
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import MISSING_CODES
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_delta
@@ -295,15 +293,7 @@ ECR_MISSING_CODES = ["RepositoryNotFoundException", "RepositoryPolicyNotFoundExc
                      "LifecyclePolicyNotFoundException", "NotFoundException"]
 
 
-class EcrErrorHandler(SeedErrorHandler):
-    """SeedErrorHandler that also knows ECR's (and KMS's) "not found" error codes."""
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(MISSING_CODES + ECR_MISSING_CODES)
-
-
-H = EcrErrorHandler
+H = error_handler(*ECR_MISSING_CODES)  # ECR's (and KMS's) "not found" codes too
 
 
 # --- reads ---------------------------------------------------------------------------------------

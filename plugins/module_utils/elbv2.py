@@ -13,11 +13,8 @@ returns are those of the final state without describing everything again) and lo
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import paginate_all
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import MISSING_CODES
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry_throttling
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import IDENTITY_KEYS
@@ -50,12 +47,7 @@ DEFAULT_DEREGISTRATION_DELAY = "300"  # what AWS gives a new target group
 REDIRECT_DEFAULTS = {"Host": "#{host}", "Path": "/#{path}", "Query": "#{query}"}
 
 
-class H(SeedErrorHandler):
-    """SeedErrorHandler that also treats the elbv2 "not found" codes as missing."""
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(MISSING_CODES + ELB_MISSING_CODES)
+H = error_handler(*ELB_MISSING_CODES)
 
 
 def error_code(error):

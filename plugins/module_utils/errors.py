@@ -54,7 +54,13 @@ class SeedErrorHandler(AWSErrorHandler):
     """amazon.aws's decorator-based handler, raising our exception type."""
 
     _CUSTOM_EXCEPTION = SeedAWSError
+    _MISSING_CODES = MISSING_CODES
 
     @classmethod
     def _is_missing(cls):
-        return is_boto3_error_code(MISSING_CODES)
+        return is_boto3_error_code(cls._MISSING_CODES)
+
+
+def error_handler(*missing_codes):
+    """A SeedErrorHandler that also treats a service's own "not found" codes as missing."""
+    return type("SeedServiceErrorHandler", (SeedErrorHandler,), {"_MISSING_CODES": MISSING_CODES + list(missing_codes)})

@@ -11,8 +11,7 @@ import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import MISSING_CODES
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 
@@ -372,13 +371,7 @@ def ledger_split(ledger, finding_ids, now):
 # ---------------------------------------------------------------------------------------------
 # One small function per call.
 # ---------------------------------------------------------------------------------------------
-class GuardDutyErrorHandler(SeedErrorHandler):
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(MISSING_CODES + ["NoSuchKey", "404"])
-
-
-H = GuardDutyErrorHandler
+H = error_handler("NoSuchKey", "404")
 
 
 @H.list_error_handler("list GuardDuty detectors", [])

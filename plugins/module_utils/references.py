@@ -8,36 +8,26 @@ bucket or access point that is not there would grant nothing and hide a typo unt
 start, so the module fails first, naming what is missing, before creating anything.
 """
 
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler as H
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 
-# "Not there" answers of the services below (the ones SeedErrorHandler does not know already).
-NOT_FOUND = ("ResourceNotFoundException", "NotFoundException", "NoSuchBucket", "404", "AccessPointNotFound",
-             "ParameterNotFound", "InvalidParameterException")
+# "Not there" answers of the services below, besides the shared ones: a missing reference reads False.
+H = error_handler("NotFoundException", "NoSuchBucket", "404", "AccessPointNotFound", "ParameterNotFound",
+                  "InvalidParameterException")
 
 
-def _missing(error):
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    return str(code) in NOT_FOUND
-
-
-@H.common_error_handler("look up a referenced resource")
+@H.list_error_handler("look up a referenced resource", False)
 @retry
 def _exists(call, **kwargs):
-    try:
-        call(**kwargs)
-        return True
-    except Exception as e:  # pylint: disable=broad-except
-        if _missing(e):
-            return False
-        raise
+    call(**kwargs)
+    return True
 
 
 def secret_exists(client, arn):
     return _exists(client.describe_secret, SecretId=arn)
 
 
-@H.common_error_handler("look up a referenced SSM parameter")
+@H.list_error_handler("look up a referenced SSM parameter", False)
 @retry
 def parameter_exists(client, arn):
     name = arn.split(":parameter", 1)[1]

@@ -29,8 +29,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import paginate_all
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import MISSING_CODES
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 
@@ -481,15 +480,7 @@ SM_MISSING_CODES = ["ResourceNotFoundException", "NotFoundException"]
 _ALREADY_DELETED = "marked deleted"
 
 
-class SecretsErrorHandler(SeedErrorHandler):
-    """SeedErrorHandler that also knows Secrets Manager's (and KMS's) "not found" error codes."""
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(MISSING_CODES + SM_MISSING_CODES)
-
-
-H = SecretsErrorHandler
+H = error_handler(*SM_MISSING_CODES)  # Secrets Manager's (and KMS's) "not found" codes too
 
 
 # --- reads ---------------------------------------------------------------------------------------

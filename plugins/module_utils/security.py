@@ -4,18 +4,16 @@
 """One small function per S3, SNS, EventBridge and STS call of trail_bucket and incident_routing.
 
 Each carries an error handler (raising SeedAWSError with what was being done) and the ``retry``
-policy. The S3 "there is no such configuration" codes are not in ``errors.MISSING_CODES`` (a shared
-file): ``_S3Handler`` below knows them, so a missing configuration reads as its empty default.
+policy. ``_Handler`` also treats the S3 "there is no such configuration" codes as missing, so a missing
+configuration reads as its empty default.
 """
 
 import json
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import paginate_all
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import MISSING_CODES
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler as H
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 
 S3_MISSING_CODES = [
@@ -31,10 +29,7 @@ S3_MISSING_CODES = [
 ]
 
 
-class _Handler(H):
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(MISSING_CODES + S3_MISSING_CODES)
+_Handler = error_handler(*S3_MISSING_CODES)
 
 
 # ---------------------------------------------------------------- STS

@@ -14,12 +14,10 @@ filled in, so AWS's own defaults never look like a change.
 import copy
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import MISSING_CODES
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import TRANSIENT_CODES
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import already_done
@@ -405,15 +403,7 @@ retry_unavailable = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20,
                                               catch_extra_error_codes=list(TRANSIENT_CODES) + UNAVAILABLE_CODES)
 
 
-class WafErrorHandler(SeedErrorHandler):
-    """SeedErrorHandler that also knows wafv2's "not found" error code."""
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(MISSING_CODES + WAF_MISSING_CODES)
-
-
-H = WafErrorHandler
+H = error_handler(*WAF_MISSING_CODES)
 
 
 def error_code(error):
