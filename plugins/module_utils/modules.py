@@ -36,6 +36,12 @@ class SeedAWSModule(AnsibleAWSModule):
         super().__init__(**kwargs)
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
 
+    def _should_inject_warnings(self):
+        # amazon.aws 10.1.2 passes the module's warnings to exit_json/fail_json again on ansible-core >= 2.19,
+        # which already returns every AnsibleModule.warn(): each warning came back twice, with core's
+        # deprecation warning about `warnings` passed to exit_json on top.
+        return False
+
     def exit_json(self, *args, **kwargs):
         gc.freeze()  # nothing left to collect: skip the final collection
         super().exit_json(*args, **kwargs)

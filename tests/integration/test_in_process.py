@@ -70,7 +70,8 @@ def test_both_paths_give_the_same_results(clean_aws, ansible):
     assert bad["failed"] and bad["msg"].startswith("name:")
     assert unknown["failed"] and "colour" in unknown["msg"]
     assert "secret_string" not in repr(info)
-    assert any("scheduled for deletion" in str(w) for w in warned.get("warnings", [])), warned
+    assert [w for w in warned.get("warnings", []) if "scheduled for deletion" in str(w)], warned
+    assert len(warned["warnings"]) == 1 and not warned.get("deprecations"), warned  # once, no deprecation
     for play in (in_process, module_process):
         assert SECRET_VALUE not in play.stdout
 
