@@ -36,6 +36,12 @@ one comes from the rules below and parliament's copy of the IAM service referenc
 
 The account in the shipped document is ``*``: ``playbooks/deployer_role.yml`` pins it to the deploying
 account when it creates the managed policy (``--account`` does the same here).
+
+Not in the document, whatever the recording shows: the resource-policy writes (``BOOTSTRAP_ACTIONS``:
+bucket policies, lifecycle rules), which ``playbooks/bootstrap.yml`` makes with administrator
+credentials. ``--record`` runs bootstrap.yml first (not recorded), then the scenario as the deployer
+would, with ``service_permissions_boundary`` set to the boundary bootstrap.yml created: the roles the
+deployer creates or writes carry it (``iam:PermissionsBoundary`` condition).
 """
 
 from __future__ import annotations
@@ -70,10 +76,25 @@ LEDGER_KEY = "guardduty/tickets-ledger.json"
 
 # Resource-policy writes: parliament reports RESOURCE_POLICY_PRIVILEGE_ESCALATION for them (a bucket policy
 # or lifecycle rule can grant/delete what the deployer may not touch itself, e.g. the audit trail's objects).
-# They go to a separate document, policies/deployer-bootstrap.json, attached only when needed.
+# They are an administrator's job (playbooks/bootstrap.yml): never in the deployer's document; a recording
+# that shows one gets a warning (the run changed a bucket policy: run bootstrap.yml first).
 BOOTSTRAP_ACTIONS = frozenset({"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl",
                                "s3:PutLifecycleConfiguration"})
-BOOTSTRAP_OUTPUT = REPO_ROOT / "policies" / "deployer-bootstrap.json"
+# The permissions boundary of the roles the deployer creates (policies/workload-boundary.json, created by
+# playbooks/bootstrap.yml outside /seed/: the deployer can neither write it nor remove it from a role).
+BOUNDARY_NAME, BOUNDARY_PATH = "seed-workload-boundary", "/seed-deployer/"
+BOUNDARY_DOCUMENT = REPO_ROOT / "policies" / "workload-boundary.json"
+# Role writes that must carry the boundary (iam:PermissionsBoundary: the one given, or the role's).
+BOUNDED_ROLE_ACTIONS = frozenset({"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy",
+                                  "iam:PutRolePermissionsBoundary"})
+# vpc_network's flow-log role (seed-<environment>-<network>-vpc-flow-logs) has no boundary option yet: its
+# writes are granted on that name only, without the condition (see docs/least-privilege.md).
+FLOW_LOG_ROLE = "seed-*-vpc-flow-logs"
+
+
+def boundary_arn(account: str = "*", partition: str = "aws") -> str:
+    return f"arn:{partition}:iam::{account}:policy{BOUNDARY_PATH}{BOUNDARY_NAME}"
+
 
 # --------------------------------------------------------------------------------------------------
 # Recording
@@ -150,10 +171,17 @@ def load_recording(path: Path | str) -> list[dict[str, Any]]:
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/seed/{0}@sha256:" + "a" * 64
 
 
-def scenario_vars() -> dict[str, Any]:
-    """Extra vars for site.yml without Docker: no image builds, the images given as registry_outputs."""
+def scenario_vars(account: str = "123456789012") -> dict[str, Any]:
+    """Extra vars for site.yml without Docker: no image builds, the images given as registry_outputs; the
+    derived roles with the boundary bootstrap.yml creates (moto's account by default)."""
     return {"registry_images": [],
-            "registry_outputs": {f"seed/{app}": {"pinned": IMAGE.format(app)} for app in ("frontend", "backend")}}
+            "registry_outputs": {f"seed/{app}": {"pinned": IMAGE.format(app)} for app in ("frontend", "backend")},
+            "service_permissions_boundary": boundary_arn(account)}
+
+
+def bootstrap_vars(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Extra vars of playbooks/bootstrap.yml for the scenario (administrator credentials)."""
+    return dict(extra or {}, deployer_trusted_principals=["arn:aws:iam::123456789012:root"])
 
 
 def scenario(extra: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -164,9 +192,16 @@ def scenario(extra: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
             ("teardown.yml", "playbooks/teardown.yml", teardown)]
 
 
-def run_scenario(ansible: Any, extra: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
-    """Run the scenario with ``ansible`` (tests/integration/support/ansible.Ansible); stop at a failure."""
+def run_scenario(ansible: Any, extra: dict[str, Any] | None = None, admin: Any = None) -> list[tuple[str, Any]]:
+    """Run the scenario with ``ansible`` (tests/integration/support/ansible.Ansible); stop at a failure.
+
+    ``admin``: another Ansible (not recorded) that runs playbooks/bootstrap.yml first."""
     results = []
+    if admin is not None:
+        result = admin.playbook("playbooks/bootstrap.yml", extra_vars=bootstrap_vars())
+        results.append(("bootstrap.yml", result))
+        if result.failed:
+            return results
     for label, playbook, extra_vars in scenario(extra or scenario_vars()):
         result = ansible.playbook(playbook, extra_vars=extra_vars)
         results.append((label, result))
@@ -187,7 +222,7 @@ def record(recording: Path) -> None:
     try:
         ansible = Ansible(server.endpoint_url, work / "ansible")
         ansible.extra_env.update(recorder_env(recording, work / "recorder"))
-        for label, result in run_scenario(ansible):
+        for label, result in run_scenario(ansible, admin=Ansible(server.endpoint_url, work / "admin")):
             print(f"{label}: {'FAILED' if result.failed else 'ok'} (changed={result.changed})", file=sys.stderr)
             if result.failed:
                 failed = [(t["_task"], t.get("msg")) for t in result.task_results() if t.get("failed")]
@@ -446,6 +481,11 @@ SUPPLEMENT = [
      "actions": ["guardduty:GetFindings", "guardduty:ListDetectors", "guardduty:ListFindings"], "resources": ["*"]},
     {"modules": ["guardduty_tickets"], "sid": "SupplementIncidentTicketsLedger", "service": "s3",
      "actions": ["s3:GetObject", "s3:PutObject"], "resources": [f"arn:{{partition}}:s3:::*/{LEDGER_KEY}"]},
+    # without s3:ListBucket S3 answers the first run's GetObject of the missing ledger with 403, not 404:
+    # listing only the ledger key (the bucket is the operator's, any name)
+    {"modules": ["guardduty_tickets"], "sid": "SupplementIncidentTicketsLedgerList", "service": "s3",
+     "actions": ["s3:ListBucket"], "resources": ["arn:{partition}:s3:::*"],
+     "condition": {"StringEquals": {"s3:prefix": LEDGER_KEY}}},
 ]
 
 
@@ -543,6 +583,11 @@ def generate(calls: list[dict[str, Any]], account: str = "*", partition: str = "
     created_with_tags: dict[str, set[str]] = {}
     for call in calls:
         for action in iam_actions(call):
+            if action in BOOTSTRAP_ACTIONS:
+                warnings.append(f"{action}: a resource-policy write ({call['operation']} on "
+                                f"{(call.get('params') or {}).get('Bucket')}) is playbooks/bootstrap.yml's "
+                                "(administrator credentials); left out of the deployer policy")
+                continue
             scope_action(builder, rules, call, action, warnings)
         implied(builder, rules, call, created_with_tags)
     for service, creates in sorted(created_with_tags.items()):
@@ -551,6 +596,12 @@ def generate(calls: list[dict[str, Any]], account: str = "*", partition: str = "
         values = [MANAGED_TAG_VALUE] if key.startswith("aws:RequestTag/") else sorted(creates)
         builder.add(f"{scope.name}TagOnCreateImplied", tag_action, builder.arns(service, scope.resources),
                     {"StringEquals": {key: values}})
+    if "IamFlowLogRoleWrite" in builder.statements:
+        # the flow-log role has no boundary: it may be passed to VPC flow logs only, never to ECS tasks
+        builder.add("IamUnboundedRolesOnlyToFlowLogsDeny", "iam:PassRole",
+                    builder.arns("iam", [f"role{ROLE_PATH}{FLOW_LOG_ROLE}"]),
+                    {"StringNotEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}})
+        builder.statements["IamUnboundedRolesOnlyToFlowLogsDeny"]["Effect"] = "Deny"
     recorded = {a.split(":", 1)[0] for c in calls for a in iam_actions(c)}
     for entry in SUPPLEMENT:
         if entry.get("unless_recorded") and entry["service"] in recorded:
@@ -558,7 +609,8 @@ def generate(calls: list[dict[str, Any]], account: str = "*", partition: str = "
         if set(entry["modules"]) & (used_modules() if modules is None else modules):
             for action in entry["actions"]:
                 builder.add(entry["sid"], action,
-                            builder.arns(entry["service"], entry["resources"], entry.get("global", False)))
+                            builder.arns(entry["service"], entry["resources"], entry.get("global", False)),
+                            entry.get("condition"))
     return builder.document(), sorted(set(warnings))
 
 
@@ -566,25 +618,6 @@ def maintenance_buckets(calls: list[dict[str, Any]]) -> list[str]:
     """The buckets the recording shows besides the trail bucket (the dns role's maintenance pages)."""
     buckets = {(c.get("params") or {}).get("Bucket") for c in calls if c["service"] == "s3"}
     return sorted(b for b in buckets if b and not b.endswith(TRAIL_BUCKET_SUFFIX))
-
-
-def split(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(day-to-day, bootstrap): the BOOTSTRAP_ACTIONS moved to their own document (same Sids + Bootstrap)."""
-    daily, bootstrap = [], []
-    for statement in document["Statement"]:
-        keep = [a for a in statement["Action"] if a not in BOOTSTRAP_ACTIONS]
-        moved = [a for a in statement["Action"] if a in BOOTSTRAP_ACTIONS]
-        if keep:
-            daily.append(dict(statement, Action=keep))
-        if moved:
-            bootstrap.append(dict(statement, Sid=f"Bootstrap{statement['Sid']}", Action=moved))
-    return ({"Version": document["Version"], "Statement": daily},
-            {"Version": document["Version"], "Statement": bootstrap})
-
-
-def merge(*documents: dict[str, Any]) -> dict[str, Any]:
-    """One document holding every statement of these (what the deployer has with both attached)."""
-    return {"Version": "2012-10-17", "Statement": [s for d in documents for s in d["Statement"]]}
 
 
 def scope_action(builder: Builder, rules: dict[str, Scope], call: dict[str, Any], action: str,
@@ -601,6 +634,8 @@ def scope_action(builder: Builder, rules: dict[str, Scope], call: dict[str, Any]
         return
     if prefix == "s3" and (call.get("params") or {}).get("Bucket"):
         scope_s3(builder, call, action)
+        return
+    if prefix == "iam" and scope_iam(builder, call, action):
         return
     scope = rules.get(prefix)
     if scope is None:
@@ -626,6 +661,27 @@ def scope_action(builder: Builder, rules: dict[str, Scope], call: dict[str, Any]
         builder.add(f"{scope.name}Read", action, resources)
     else:
         builder.add(f"{scope.name}ManageTagged", action, resources, managed_condition("ResourceTag"))
+
+
+def scope_iam(builder: Builder, call: dict[str, Any], action: str) -> bool:
+    """The boundary rules of IAM; False for the actions the ``iam`` Scope handles (reads, deletes, tags).
+
+    * the lookup of the boundary policy (``iam:GetPolicy``, before a role write): that policy only;
+    * ``BOUNDED_ROLE_ACTIONS`` on the roles under ``/seed/`` only with ``iam:PermissionsBoundary`` = the
+      boundary; vpc_network's flow-log role, which has no boundary yet, by its name only.
+    """
+    params = call.get("params") or {}
+    if action == "iam:GetPolicy":
+        builder.add("IamBoundaryRead", action, [boundary_arn(builder.account, builder.partition)])
+        return True
+    if action not in BOUNDED_ROLE_ACTIONS:
+        return False
+    if fnmatch.fnmatchcase(params.get("RoleName", ""), FLOW_LOG_ROLE) and not params.get("PermissionsBoundary"):
+        builder.add("IamFlowLogRoleWrite", action, builder.arns("iam", [f"role{ROLE_PATH}{FLOW_LOG_ROLE}"]))
+        return True
+    builder.add("IamRoleWriteWithBoundary", action, builder.arns("iam", [f"role{ROLE_PATH}*"]),
+                {"ArnEquals": {"iam:PermissionsBoundary": boundary_arn(builder.account, builder.partition)}})
+    return True
 
 
 def scope_s3(builder: Builder, call: dict[str, Any], action: str) -> None:
@@ -676,6 +732,12 @@ def implied(builder: Builder, rules: dict[str, Scope], call: dict[str, Any],
         if any(params.get(f) for f in fields):
             builder.add("IamPassRoleImplied", "iam:PassRole", builder.arns("iam", [f"role{ROLE_PATH}*"]),
                         {"StringEquals": {"iam:PassedToService": [service]}})
+    if key == ("iam", "CreateRole") and params.get("PermissionsBoundary"):
+        # a role created before the boundary was introduced gets it with PutRolePermissionsBoundary
+        # (ecs_service): never in a fresh recording, so implied by the creates that carry one
+        builder.add("IamBoundaryOnExistingRolesImplied", "iam:PutRolePermissionsBoundary",
+                    builder.arns("iam", [f"role{ROLE_PATH}*"]),
+                    {"ArnEquals": {"iam:PermissionsBoundary": boundary_arn(builder.account, builder.partition)}})
     if key in SERVICE_LINKED_CREATES:
         service = SERVICE_LINKED[key[0]]
         builder.add("IamServiceLinkedRolesImplied", "iam:CreateServiceLinkedRole",
@@ -756,6 +818,8 @@ def call_resources(call: dict[str, Any], action: str, role_paths: dict[str, str]
     if prefix == "logs":
         return [f"{base}log-group:{params.get('logGroupName', '')}"]
     if prefix == "iam":
+        if params.get("PolicyArn") and not params.get("RoleName"):
+            return [params["PolicyArn"]]
         role = params.get("RoleName", "")
         # a lookup of a role that does not exist (yet) is checked without a path
         path = "/" if call.get("error") == "NoSuchEntity" else params.get("Path") or role_paths.get(role, "/")
@@ -812,21 +876,37 @@ def _matches(pattern: str, value: str) -> bool:
     return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
 
 
-def _conditions_hold(condition: dict[str, Any] | None, request_tags: dict[str, str] | None) -> bool:
-    """Only ``aws:RequestTag`` is evaluated (from the call's parameters); the other keys (ResourceTag,
-    CreateAction, PassedToService) are not in a recording and are taken as satisfied: that every create
-    carries the managed-by tag is checked separately (``untagged_creates``)."""
+# Condition keys the evaluator knows from a recorded call (``context``); the others are taken as satisfied.
+EVALUATED_KEYS = ("iam:PermissionsBoundary", "s3:prefix")
+
+
+def _conditions_hold(condition: dict[str, Any] | None, request_tags: dict[str, str] | None,
+                     context: dict[str, str] | None = None) -> bool:
+    """``aws:RequestTag`` (from the call's parameters), ``iam:PermissionsBoundary`` (the boundary a role
+    write gives or the role has, from the recording; ``ArnEquals``: parliament types the key as an ARN) and
+    ``s3:prefix`` are evaluated; a key the call does not carry fails. The other keys (ResourceTag, CreateAction, PassedToService) are not
+    in a recording and are taken as satisfied: that every create carries the managed-by tag is checked
+    separately (``untagged_creates``)."""
     for operator, keys in (condition or {}).items():
         for key, values in keys.items():
+            wanted = values if isinstance(values, list) else [values]
             if key.startswith("aws:RequestTag/"):
-                wanted = values if isinstance(values, list) else [values]
                 if operator != "StringEquals" or (request_tags or {}).get(key.split("/", 1)[1]) not in wanted:
+                    return False
+            elif key in EVALUATED_KEYS:
+                given = (context or {}).get(key)
+                if operator in ("ArnEquals", "ArnLike"):  # the same in IAM: wildcards allowed
+                    if given is None or not any(_matches(w, given) for w in wanted):
+                        return False
+                elif operator != "StringEquals" or given not in wanted:
                     return False
     return True
 
 
-def allowed(policy: dict[str, Any], action: str, resource: str, request_tags: dict[str, str] | None = None) -> bool:
-    """Allow-only evaluation: some statement matches the action (wildcards), the resource and its conditions."""
+def allowed(policy: dict[str, Any], action: str, resource: str, request_tags: dict[str, str] | None = None,
+            context: dict[str, str] | None = None) -> bool:
+    """Allow-only evaluation: some statement matches the action (wildcards), the resource and its conditions
+    (``context``: the values of ``EVALUATED_KEYS`` the request carries)."""
     for statement in policy["Statement"]:
         if statement.get("Effect") != "Allow":
             continue
@@ -836,7 +916,7 @@ def allowed(policy: dict[str, Any], action: str, resource: str, request_tags: di
             continue
         if not any(r == "*" or _matches(r, resource) or resource == "*" and r == "*" for r in resources):
             continue
-        if _conditions_hold(statement.get("Condition"), request_tags):
+        if _conditions_hold(statement.get("Condition"), request_tags, context):
             return True
     return False
 
@@ -852,11 +932,22 @@ def evaluate(policy: dict[str, Any], calls: list[dict[str, Any]]) -> list[str]:
     pinned = pin(policy, ACCOUNT)
     role_paths = {c["params"]["RoleName"]: c["params"].get("Path", "/") for c in calls
                   if c["operation"] == "CreateRole" and c["signing_name"] == "iam"}
+    boundaries: dict[str, str] = {}  # role -> its boundary, as the recording has set it so far
     denied = []
     for call in calls:
+        params = call.get("params") or {}
+        context = {}
+        if call["signing_name"] == "iam" and params.get("RoleName"):
+            boundary = params.get("PermissionsBoundary") or boundaries.get(params["RoleName"])
+            if boundary:
+                context["iam:PermissionsBoundary"] = boundary
+            if call["operation"] in ("CreateRole", "PutRolePermissionsBoundary") and not call.get("error"):
+                boundaries[params["RoleName"]] = params.get("PermissionsBoundary")
+        if call["service"] == "s3" and params.get("Prefix") is not None:
+            context["s3:prefix"] = params["Prefix"]
         for action in iam_actions(call):
             for resource in call_resources(call, action, role_paths):
-                if not allowed(pinned, action, resource, tags_of(call.get("params") or {})):
+                if not allowed(pinned, action, resource, tags_of(params), context):
                     denied.append(f"{action} on {resource}")
     return sorted(set(denied))
 
@@ -919,8 +1010,6 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--recording", type=Path, help="read this recording (JSON lines)")
     parser.add_argument("--save-recording", type=Path, help="keep the fresh recording here")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="default: %(default)s")
-    parser.add_argument("--bootstrap-output", type=Path, default=BOOTSTRAP_OUTPUT,
-                        help="the resource-policy writes (BOOTSTRAP_ACTIONS); default: %(default)s")
     parser.add_argument("--account", default="*", help="account in the ARNs (default '*': pinned at creation)")
     parser.add_argument("--partition", default="aws")
     parser.add_argument("--check", action="store_true", help="do not write; exit 1 if --output differs")
@@ -936,8 +1025,7 @@ def main(argv: list[str] | None = None) -> int:
     policy, warnings = generate(calls, args.account, args.partition)
     for warning in warnings:
         print(f"WARNING: {warning}", file=sys.stderr)
-    daily, bootstrap = split(policy)
-    outputs = {args.output: render(daily), args.bootstrap_output: render(bootstrap)}
+    outputs = {args.output: render(policy)}
     status = 0
     if args.evaluate:
         denied = evaluate(policy, calls) + [f"create without the {MANAGED_TAG_KEY} tag: {c}"

@@ -9,12 +9,23 @@ exactly the S3 prefixes, EFS access points and KMS keys the service names. ``*``
 actions that have no resource-level permissions (``ecr:GetAuthorizationToken``, the ``ssmmessages:*``
 channel actions of ECS Exec). A reference that is not an ARN or S3 location of the right kind fails
 with a ``ValidationError`` before any API call (``validate_references``).
+
+A permissions boundary (``permissions_boundary``: the ARN of a managed policy, the ceiling an
+administrator created with playbooks/bootstrap.yml) is set when a role is created and corrected with
+``PutRolePermissionsBoundary`` when an existing role has another one; it is read with the role
+(``GetRole``), so a converged role costs no extra request. A role whose boundary should be removed is
+left alone: removing a ceiling is an administrator's job (the deployer has no
+``iam:DeleteRolePermissionsBoundary``).
 """
 
 import re
 
+import json
+
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_delta
 
 ECR_IMAGE_RE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
@@ -26,6 +37,8 @@ ACCESS_POINT_RE = re.compile(r"^arn:(?P<partition>aws[a-z-]*):elasticfilesystem:
                              r"(?P<account>\d{12}):access-point/fsap-[0-9a-f]+$")
 FILE_SYSTEM_RE = re.compile(r"^fs-[0-9a-f]+$")
 S3_PREFIX_RE = re.compile(r"^(s3://)?(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/(?P<prefix>[^*?]*))?$")
+# A customer managed policy (or an AWS managed one): arn:aws:iam::<account>:policy/<path/>name
+POLICY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$")
 
 
 def partition_of(region):
@@ -74,6 +87,13 @@ def validate_references(containers=(), kms_keys=(), s3_prefixes=(), efs_access_p
         if not ACCESS_POINT_RE.match(mount.get("access_point_arn") or ""):
             raise ValidationError(f"efs_access_points[{index}].access_point_arn",
                                   f"{mount.get('access_point_arn')!r} is not an EFS access point ARN")
+
+
+def validate_boundary(arn, field="permissions_boundary"):
+    """Raise ``ValidationError`` unless ``arn`` (when given) is an IAM managed policy ARN."""
+    if arn and not POLICY_ARN_RE.match(arn):
+        raise ValidationError(field, f"{arn!r} is not an IAM managed policy ARN "
+                                     "(arn:aws:iam::<account>:policy/<path/>name)")
 
 
 def missing_references(references, exists):
@@ -176,27 +196,69 @@ def role_arn(region, account, name, path="/seed/"):
 
 
 def observe_role(client, name):
-    """(role or None, its inline policy or None): what ``ensure_role`` compares against."""
+    """(role or None, its inline policy or None): what ``ensure_role`` compares against.
+
+    The role as ``GetRole`` returns it carries its permissions boundary: no extra read for it.
+    """
     role = iam.get_role(client, name)
     return role, (iam.get_role_policy(client, name, POLICY_NAME) if role else None)
 
 
-def role_needs_policy_write(observed, policy):
-    """Whether ``ensure_role`` would create the role or write its policy (references then need checking)."""
+def boundary_of(role):
+    """The permissions boundary ARN of a role (``GetRole``), None when it has none."""
+    return ((role or {}).get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+
+
+def role_needs_policy_write(observed, policy, boundary=None):
+    """Whether ``ensure_role`` would create the role, write its policy or set its boundary (the references,
+    the boundary included, then need checking)."""
     role, current = observed
-    return role is None or (policy or None) != current
+    return role is None or (policy or None) != current or bool(boundary and boundary_of(role) != boundary)
 
 
-def ensure_role(client, do, name, trust, policy, tags, description, path="/seed/", observed=None):
+@SeedErrorHandler.common_error_handler("create IAM role")
+@retry
+def create_role(client, name, path, trust_policy, description, tags, boundary=None):
+    """``iam.create_role``, with the permissions boundary set in the same call when one is given."""
+    if not boundary:
+        return iam.create_role(client, name, path, trust_policy, description, tags)
+    try:
+        return client.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust_policy),
+                                  Description=description, PermissionsBoundary=boundary,
+                                  Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["Role"]
+    except client.exceptions.EntityAlreadyExistsException:
+        return client.get_role(RoleName=name)["Role"]  # a lost response to an earlier attempt
+
+
+@SeedErrorHandler.common_error_handler("set IAM role permissions boundary")
+@retry
+def put_role_permissions_boundary(client, name, boundary):
+    client.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=boundary)
+
+
+@SeedErrorHandler.list_error_handler("look up the permissions boundary policy", False)
+@retry
+def policy_exists(client, arn):
+    client.get_policy(PolicyArn=arn)
+    return True
+
+
+def ensure_role(client, do, name, trust, policy, tags, description, path="/seed/", observed=None, boundary=None):
     """Converge a role with one inline policy (``policy`` None: none) through ``do(action, call, *args)``.
 
-    ``observed``: ``observe_role``'s answer when the caller has read it already. Returns nothing; the
-    ARN is predictable (``role_arn``), so check mode knows it too.
+    ``observed``: ``observe_role``'s answer when the caller has read it already; ``boundary``: the ARN of
+    its permissions boundary (None: not managed). Returns nothing; the ARN is predictable (``role_arn``),
+    so check mode knows it too.
     """
     role, current = observed or observe_role(client, name)
     if not role:
-        do(f"create iam role {name}", iam.create_role, client, name, path, trust, description, tags)
+        with_boundary = f" with permissions boundary {boundary}" if boundary else ""
+        do(f"create iam role {name}{with_boundary}", create_role, client, name, path, trust, description, tags,
+           boundary)
     else:
+        if boundary and boundary_of(role) != boundary:
+            do(f"set permissions boundary of iam role {name} to {boundary}", put_role_permissions_boundary, client,
+               name, boundary)
         if iam.policy_document(role.get("AssumeRolePolicyDocument")) != trust:
             do(f"update trust policy of iam role {name}", iam.update_assume_role_policy, client, name, trust)
         current_tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}

@@ -330,6 +330,16 @@ options:
         O(task.task_role_arn) is used instead of the role the module would manage.
     type: bool
     default: true
+  permissions_boundary:
+    description:
+      - ARN of an IAM managed policy set as the permissions boundary of the roles the module manages
+        (O(manage_roles)), a ceiling on what their policies can grant, for example the
+        C(seed-workload-boundary) policy C(playbooks/bootstrap.yml) creates.
+      - Set when a role is created, and corrected (C(iam:PutRolePermissionsBoundary)) when an existing role has
+        another one. Not set - the boundary is not managed (a boundary already on a role is left alone).
+      - Checked to be a policy ARN before any API call, and to exist (one C(iam:GetPolicy)) only when a role is
+        created or written.
+    type: str
   task_role_statements:
     description: IAM policy statements the containers need (the task role's policy), for example S3 access.
     type: list
@@ -522,6 +532,7 @@ def validate(params):
     validate_task(task)
     iam_roles.validate_references(task["containers"], params.get("kms_keys") or [], params.get("s3_prefixes") or [],
                                   params.get("efs_access_points") or [])
+    iam_roles.validate_boundary(params.get("permissions_boundary"))
     if not params.get("subnets"):
         raise ValidationError("subnets", "is required when state=present (the private subnets of the tasks)")
     ports = {c["name"]: c.get("ports") or [] for c in task["containers"]}
@@ -699,6 +710,9 @@ class ServiceManager:
         before = {"task_definition": canonical(current_td) if current_td else None, "service": before_service,
                   "autoscaling": before_scaling}
         after = {"task_definition": canonical(desired_td), "service": after_service, "autoscaling": after_scaling}
+        roles_diff = getattr(self, "_roles_diff", None)
+        if roles_diff:
+            before["roles"], after["roles"] = roles_diff
         return before, after, service, td_changes
 
     def _logs(self):
@@ -757,12 +771,19 @@ class ServiceManager:
                                                 efs_access_points=self.params["efs_access_points"],
                                                 partition=iam_roles.partition_of(region)),
                           "ecs-task-role", f"ECS task role of {self.name} (seed.aws_migration)"))
+        boundary = self.params.get("permissions_boundary")
         observed = {name: iam_roles.observe_role(self._iam(), name) for _key, name, *_rest in roles}
-        if any(iam_roles.role_needs_policy_write(observed[name], policy) for _key, name, policy, *_r in roles):
+        if any(iam_roles.role_needs_policy_write(observed[name], policy, boundary)
+               for _key, name, policy, *_r in roles):
             self._check_references(task)  # before the first write: a missing reference creates nothing
+        if boundary:  # the diff shows the boundary of each derived role (None: no role, or none yet)
+            self._roles_diff = ({name: {"permissions_boundary": iam_roles.boundary_of(observed[name][0])}
+                                 for _key, name, *_r in roles},
+                                {name: {"permissions_boundary": boundary} for _key, name, *_r in roles})
         for key, name, policy, component, description in roles:
             iam_roles.ensure_role(self._iam(), self._do, name, trust, policy,
-                                  dict(tags, **{TAG_COMPONENT: component}), description, observed=observed[name])
+                                  dict(tags, **{TAG_COMPONENT: component}), description, observed=observed[name],
+                                  boundary=boundary)
             task[key] = iam_roles.role_arn(region, account, name)
         return task
 
@@ -774,6 +795,10 @@ class ServiceManager:
         if missing:
             raise ValidationError("task", "the service references what does not exist, so no role or policy was "
                                           "written: " + "; ".join(missing))
+        boundary = self.params.get("permissions_boundary")
+        if boundary and not iam_roles.policy_exists(self._iam(), boundary):
+            raise ValidationError("permissions_boundary", f"policy {boundary} does not exist, so no role or policy "
+                                                          "was written (playbooks/bootstrap.yml creates it)")
 
     def _ensure_task_definition(self, desired, current):
         """ARN of the task definition to run: the current one, the family's latest if it matches, or a new one."""
@@ -994,6 +1019,7 @@ def main():
         log_retention_days=dict(type="int", default=30),
         delete_log_groups=dict(type="bool", default=False),
         manage_roles=dict(type="bool", default=True),
+        permissions_boundary=dict(type="str"),
         task_role_statements=dict(type="list", elements="dict", default=[]),
         kms_keys=dict(type="list", elements="str", default=[], no_log=False),
         s3_prefixes=dict(type="list", elements="str", default=[]),

@@ -21,6 +21,10 @@ description:
   - O(state=absent) deletes the bucket; a bucket that still holds log files is deleted only with
     O(purge_objects=true) (audit logs are data), else the module fails, naming the option.
   - Only the partition C(aws) and the standard ARN layout are supported.
+  - The bucket policy and the lifecycle rule are resource-policy writes (C(s3:PutBucketPolicy),
+    C(s3:PutLifecycleConfiguration)) that the collection's deployer policy does not grant; they are made by
+    C(playbooks/bootstrap.yml) with administrator credentials, and the deployer only reads and compares them.
+    A write that is denied fails with a message saying so.
 author:
   - Seed platform team (@seed-platform)
 options:
@@ -103,6 +107,13 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import 
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 TRAIL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$")
 LIFECYCLE_ID = "seed-trail-expiration"
+ACCESS_DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
+BOOTSTRAP_HINT = ("{action} denied: the bucket policy and lifecycle rule of the trail bucket are written by "
+                  "playbooks/bootstrap.yml with administrator credentials (the deployer policy only reads them); "
+                  "run it, then this again")
+# The IAM action of each resource-policy write (named in the failure: S3's AccessDenied may not name it)
+IAM_ACTIONS = {"put_bucket_policy": "s3:PutBucketPolicy", "put_bucket_lifecycle": "s3:PutLifecycleConfiguration",
+               "delete_bucket_lifecycle": "s3:PutLifecycleConfiguration"}
 PUBLIC_ACCESS_BLOCK = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
                        "RestrictPublicBuckets": True}
 
@@ -181,6 +192,17 @@ class BucketManager:
         self.actions.append(action)
         return None if self.module.check_mode else call(*args, **kwargs)
 
+    def _do_resource_policy(self, action, call, *args):
+        """``_do`` for a bucket policy or lifecycle write: a denial says who makes it (bootstrap.yml)."""
+        try:
+            return self._do(action, call, *args)
+        except SeedAWSError as e:
+            error = getattr(getattr(e, "exception", None), "response", None) or {}
+            if error.get("Error", {}).get("Code") not in ACCESS_DENIED:
+                raise
+            hint = BOOTSTRAP_HINT.format(action=IAM_ACTIONS.get(getattr(call, "__name__", ""), "the write"))
+            raise SeedAWSError(message=f"{e.message}: {hint}", exception=e.exception) from None
+
     def _tags(self, current):
         p = self.params
         identity = {TAG_MANAGED_BY: "seed.aws_migration", TAG_COMPONENT: "trail-bucket"}
@@ -237,15 +259,17 @@ class BucketManager:
             self._do(f"set default encryption of bucket {self.name} to {wanted['encryption']['algorithm']}",
                      api.put_bucket_encryption, self.s3, self.name, rule)
         if current["policy"] is None or compare_policies(current["policy"], policy):
-            self._do(f"set policy of bucket {self.name}", api.put_bucket_policy, self.s3, self.name, policy)
+            self._do_resource_policy(f"set policy of bucket {self.name}", api.put_bucket_policy, self.s3, self.name,
+                                     policy)
         if days is not None and current["expiration_days"] != days:
             if days:
-                self._do(f"set lifecycle of bucket {self.name}: expire log files after {days} days",
-                         api.put_bucket_lifecycle, self.s3, self.name,
-                         [{"ID": LIFECYCLE_ID, "Status": "Enabled", "Filter": {"Prefix": ""},
-                           "Expiration": {"Days": days}}])
+                self._do_resource_policy(f"set lifecycle of bucket {self.name}: expire log files after {days} days",
+                                         api.put_bucket_lifecycle, self.s3, self.name,
+                                         [{"ID": LIFECYCLE_ID, "Status": "Enabled", "Filter": {"Prefix": ""},
+                                           "Expiration": {"Days": days}}])
             else:
-                self._do(f"delete lifecycle of bucket {self.name}", api.delete_bucket_lifecycle, self.s3, self.name)
+                self._do_resource_policy(f"delete lifecycle of bucket {self.name}", api.delete_bucket_lifecycle,
+                                         self.s3, self.name)
         if current["tags"] != wanted["tags"]:
             self._do(f"set tags {', '.join(sorted(wanted['tags']))} of bucket {self.name}", api.put_bucket_tags,
                      self.s3, self.name, wanted["tags"])

@@ -143,19 +143,16 @@ def test_evaluation_allows_the_calls_the_document_was_made_from():
 def test_cli_check_reports_a_stale_file(tmp_path, capsys):
     recording = tmp_path / "calls.jsonl"
     recording.write_text("".join(json.dumps(c) + "\n" for c in CALLS), encoding="utf-8")
-    output, bootstrap = tmp_path / "deployer.json", tmp_path / "deployer-bootstrap.json"
-    files = ["--output", str(output), "--bootstrap-output", str(bootstrap)]
+    output = tmp_path / "deployer.json"
+    files = ["--output", str(output)]
     assert dp.main(["--recording", str(recording), *files, "--evaluate"]) == 0
     assert dp.main(["--recording", str(recording), *files, "--check"]) == 0
-    assert json.loads(bootstrap.read_text(encoding="utf-8"))["Statement"] == []  # no resource-policy write
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.jsonl", "deployer.json"]  # no bootstrap document
     output.write_text("{}\n", encoding="utf-8")
     assert dp.main(["--recording", str(recording), *files, "--check"]) == 1
     assert "is stale" in capsys.readouterr().err
     output.unlink()
     assert dp.main(["--recording", str(recording), *files]) == 0
-    bootstrap.write_text("{}\n", encoding="utf-8")
-    assert dp.main(["--recording", str(recording), *files, "--check"]) == 1
-    assert "deployer-bootstrap.json is stale" in capsys.readouterr().err
 
 
 TRAIL_BUCKET, SITE_BUCKET = "local-seed-audit-trail", "app.local.seed.example"
@@ -177,14 +174,14 @@ SECURITY_CALLS = [
 
 def test_security_and_dns_layers_are_scoped_by_the_collections_names():
     document, warnings = dp.generate(SECURITY_CALLS, modules=set())
-    assert warnings == []
+    assert all("playbooks/bootstrap.yml" in w for w in warnings)  # the resource-policy writes, left out
     resources = {r for s in document["Statement"] for r in s["Resource"]}
     assert "arn:aws:cloudtrail:*:*:trail/*-audit" in resources
     assert "arn:aws:sns:*:*:*-security-incidents" in resources
     assert {"arn:aws:events:*:*:rule/*-guardduty-findings", "arn:aws:events:*:*:rule/*-alarms"} <= resources
-    assert {"arn:aws:s3:::*-seed-audit-trail", f"arn:aws:s3:::{SITE_BUCKET}"} <= resources
+    assert {"arn:aws:s3:::*-seed-audit-trail", f"arn:aws:s3:::{SITE_BUCKET}/*"} <= resources
     assert "arn:aws:s3:::*" not in resources and "*" not in resources
-    assert dp.evaluate(document, SECURITY_CALLS) == []
+    assert dp.evaluate(document, [c for c in SECURITY_CALLS if not c["operation"].startswith("PutBucket")]) == []
     other = [call("sns", "Subscribe", {"TopicArn": "arn:aws:sns:us-east-1:123456789012:other"}),
              call("s3", "PutObject", {"Bucket": "someone-elses", "Key": "x"}),
              call("events", "PutRule", {"Name": "other"})]
@@ -194,27 +191,77 @@ def test_security_and_dns_layers_are_scoped_by_the_collections_names():
         "sns:Subscribe on arn:aws:sns:us-east-1:123456789012:other"]
 
 
-def test_resource_policy_writes_are_split_into_the_bootstrap_document():
-    daily, bootstrap = dp.split(dp.generate(SECURITY_CALLS, modules=set())[0])
-    daily_actions = {a for s in daily["Statement"] for a in s["Action"]}
-    assert not daily_actions & dp.BOOTSTRAP_ACTIONS
-    assert {a for s in bootstrap["Statement"] for a in s["Action"]} == {
-        "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration"}
-    assert all(s["Sid"].startswith("Bootstrap") for s in bootstrap["Statement"])
-    assert analyze_policy_string(json.dumps(daily)).findings == []
-    merged = dp.merge(daily, bootstrap)
-    assert dp.evaluate(merged, SECURITY_CALLS) == []
-    assert dp.evaluate(daily, SECURITY_CALLS) == [
+def test_resource_policy_writes_are_never_in_the_deployer_policy():
+    """Bucket policies and lifecycle rules are playbooks/bootstrap.yml's (administrator credentials)."""
+    document, warnings = dp.generate(SECURITY_CALLS, modules=set())
+    assert not {a for s in document["Statement"] for a in s["Action"]} & dp.BOOTSTRAP_ACTIONS
+    assert sorted(w.split(":")[0] + ":" + w.split(":")[1] for w in warnings) == [
+        "s3:PutBucketPolicy", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration"]
+    assert analyze_policy_string(json.dumps(document)).findings == []
+    assert dp.evaluate(document, SECURITY_CALLS) == [
         f"s3:PutBucketPolicy on arn:aws:s3:::{SITE_BUCKET}", f"s3:PutBucketPolicy on arn:aws:s3:::{TRAIL_BUCKET}",
         f"s3:PutLifecycleConfiguration on arn:aws:s3:::{TRAIL_BUCKET}"]
+
+
+BOUNDARY = "arn:aws:iam::123456789012:policy/seed-deployer/seed-workload-boundary"
+POLICY_DOC = {"Version": "2012-10-17", "Statement": []}
+ROLE_CALLS = [
+    call("iam", "GetRole", {"RoleName": "local-web-task"}),
+    call("iam", "GetPolicy", {"PolicyArn": BOUNDARY}),
+    call("iam", "CreateRole", {"RoleName": "local-web-task", "Path": "/seed/", "PermissionsBoundary": BOUNDARY,
+                               "Tags": TAGS}),
+    call("iam", "PutRolePolicy", {"RoleName": "local-web-task", "PolicyName": "p", "PolicyDocument": "{}"}),
+    call("iam", "CreateRole", {"RoleName": "seed-local-main-vpc-flow-logs", "Path": "/seed/", "Tags": TAGS}),
+    call("iam", "PutRolePolicy", {"RoleName": "seed-local-main-vpc-flow-logs", "PolicyName": "p"}),
+    call("iam", "DeleteRole", {"RoleName": "local-web-task"}),
+]
+
+
+def test_role_writes_need_the_boundary():
+    document, warnings = dp.generate(ROLE_CALLS, modules=set())
+    assert warnings == [] and analyze_policy_string(json.dumps(document)).findings == []
+    by_sid = statements(document)
+    condition = {"ArnEquals": {"iam:PermissionsBoundary": "arn:aws:iam::*:policy/seed-deployer/seed-workload-boundary"}}
+    assert by_sid["IamRoleWriteWithBoundary"] == {
+        "Sid": "IamRoleWriteWithBoundary", "Effect": "Allow", "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
+        "Resource": ["arn:aws:iam::*:role/seed/*"], "Condition": condition}
+    # a role made before the boundary gets it with PutRolePermissionsBoundary (never in a fresh recording)
+    assert by_sid["IamBoundaryOnExistingRolesImplied"]["Action"] == ["iam:PutRolePermissionsBoundary"]
+    assert by_sid["IamBoundaryOnExistingRolesImplied"]["Condition"] == condition
+    assert by_sid["IamBoundaryRead"]["Resource"] == ["arn:aws:iam::*:policy/seed-deployer/seed-workload-boundary"]
+    assert by_sid["IamFlowLogRoleWrite"]["Resource"] == ["arn:aws:iam::*:role/seed/seed-*-vpc-flow-logs"]
+    # vpc_network's flow-log role has no boundary yet: it can be passed to VPC flow logs only
+    assert by_sid["IamUnboundedRolesOnlyToFlowLogsDeny"] == {
+        "Sid": "IamUnboundedRolesOnlyToFlowLogsDeny", "Effect": "Deny", "Action": ["iam:PassRole"],
+        "Resource": ["arn:aws:iam::*:role/seed/seed-*-vpc-flow-logs"],
+        "Condition": {"StringNotEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}}}
+    every = {a for s in document["Statement"] for a in s["Action"]}
+    assert not every & {"iam:DeleteRolePermissionsBoundary", "iam:CreatePolicy", "iam:CreatePolicyVersion"}
+    assert dp.evaluate(document, ROLE_CALLS) == []
+    # the evaluator holds the condition: no boundary, another boundary, a role without one until it is put
+    other = BOUNDARY.replace("seed-workload-boundary", "admin")
+    assert dp.evaluate(document, [
+        call("iam", "CreateRole", {"RoleName": "local-api-task", "Path": "/seed/"}),
+        call("iam", "CreateRole", {"RoleName": "local-x-task", "Path": "/seed/", "PermissionsBoundary": other}),
+        call("iam", "PutRolePolicy", {"RoleName": "local-api-task", "PolicyName": "p"}),
+        call("iam", "GetPolicy", {"PolicyArn": other}),
+    ]) == ["iam:CreateRole on arn:aws:iam::123456789012:role/seed/local-api-task",
+           "iam:CreateRole on arn:aws:iam::123456789012:role/seed/local-x-task",
+           f"iam:GetPolicy on {other}",
+           "iam:PutRolePolicy on arn:aws:iam::123456789012:role/seed/local-api-task"]
+    assert dp.evaluate(document, [
+        call("iam", "CreateRole", {"RoleName": "local-api-task", "Path": "/seed/", "Tags": TAGS}),
+        call("iam", "PutRolePermissionsBoundary", {"RoleName": "local-api-task", "PermissionsBoundary": BOUNDARY}),
+        call("iam", "PutRolePolicy", {"RoleName": "local-api-task", "PolicyName": "p"}),
+    ]) == ["iam:CreateRole on arn:aws:iam::123456789012:role/seed/local-api-task"]
 
 
 def test_incident_tickets_calls_are_in_the_labelled_supplement():
     """playbooks/incident_tickets.yml is not run by --record (webhook, real findings): a static list."""
     assert "guardduty_tickets" in dp.used_modules()
     document = dp.generate([], modules={"guardduty_tickets"})[0]
-    assert {"SupplementIncidentTicketsFindings", "SupplementIncidentTicketsLedger"} <= {
-        s["Sid"] for s in document["Statement"]}
+    assert {"SupplementIncidentTicketsFindings", "SupplementIncidentTicketsLedger",
+            "SupplementIncidentTicketsLedgerList"} <= {s["Sid"] for s in document["Statement"]}
     # with guardduty recorded (site.yml's detector), the tickets' reads stay: they are not in the recording
     recorded = dp.generate([call("guardduty", "GetDetector", {"DetectorId": "abc"})], modules={"guardduty_tickets"})[0]
     assert "SupplementIncidentTicketsFindings" in {s["Sid"] for s in recorded["Statement"]}
@@ -222,6 +269,15 @@ def test_incident_tickets_calls_are_in_the_labelled_supplement():
     assert dp.allowed(pinned, "s3:PutObject", "arn:aws:s3:::it-security-state/guardduty/tickets-ledger.json")
     assert not dp.allowed(pinned, "s3:PutObject", "arn:aws:s3:::it-security-state/other")
     assert dp.allowed(pinned, "guardduty:ListFindings", "*")
+    # the first run without a ledger: s3:ListBucket (403 -> 404 for the missing object) on the ledger key only
+    assert statements(document)["SupplementIncidentTicketsLedgerList"] == {
+        "Sid": "SupplementIncidentTicketsLedgerList", "Effect": "Allow", "Action": ["s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::*"], "Condition": {"StringEquals": {"s3:prefix": dp.LEDGER_KEY}}}
+    bucket = "arn:aws:s3:::it-security-state"
+    assert dp.allowed(pinned, "s3:ListBucket", bucket, context={"s3:prefix": dp.LEDGER_KEY})
+    assert not dp.allowed(pinned, "s3:ListBucket", bucket, context={"s3:prefix": "other/"})
+    assert not dp.allowed(pinned, "s3:ListBucket", bucket)
+    assert analyze_policy_string(json.dumps(document)).findings == []
 
 
 @pytest.mark.parametrize("operation", ["PutImage", "InitiateLayerUpload"])

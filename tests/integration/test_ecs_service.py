@@ -6,6 +6,7 @@ recorded responses in tests/unit/plugins/modules/test_ecs_service.py."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -184,3 +185,46 @@ def test_derived_roles_are_created_scoped_and_removed(platform, clean_aws, ansib
     converge(ansible, clean_aws, {"cluster": "it", "name": "backend", "state": "absent", "wait_timeout": 60},
              "ecs_service")
     assert iam.list_roles(PathPrefix="/seed/")["Roles"] == []
+
+
+def test_derived_roles_carry_the_permissions_boundary(platform, clean_aws, ansible):
+    iam = boto3_client("iam", clean_aws.endpoint_url)
+    boundary = "arn:aws:iam::123456789012:policy/seed-deployer/seed-workload-boundary"
+    args = service_args(platform, permissions_boundary=boundary)
+    args["task"].pop("execution_role_arn")
+    args["task"].pop("task_role_arn")
+    container(args)["secrets"] = {}
+
+    # the boundary policy is not there (bootstrap.yml not run): refused, naming the option, nothing written
+    clean_aws.reset_counts()
+    refused = ansible.module("ecs_service", args)
+    assert refused.get("failed") and refused["msg"].startswith("permissions_boundary:"), refused.get("msg")
+    assert boundary in refused["msg"] and clean_aws.requests()["writes"] == 0
+
+    iam.create_policy(PolicyName="seed-workload-boundary", Path="/seed-deployer/", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]}))
+    created = converge(ansible, clean_aws, args, "ecs_service")  # check -> apply -> no-op with zero writes
+    assert created["actions"][:2] == [f"create iam role it-backend-execution with permissions boundary {boundary}",
+                                      "put policy seed-least-privilege on iam role it-backend-execution"]
+    for name in ("it-backend-execution", "it-backend-task"):
+        assert iam.get_role(RoleName=name)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    assert created["diff"]["before"]["roles"] == {"it-backend-execution": {"permissions_boundary": None},
+                                                  "it-backend-task": {"permissions_boundary": None}}
+    assert created["diff"]["after"]["roles"] == {"it-backend-execution": {"permissions_boundary": boundary},
+                                                 "it-backend-task": {"permissions_boundary": boundary}}
+
+    # a no-op reads the boundary with the role: no iam:GetPolicy
+    clean_aws.reset_counts()
+    again = ansible.module("ecs_service", args)
+    assert again["changed"] is False and not [k for k in clean_aws.requests()["by_action"] if "GetPolicy" in k]
+
+    converge(ansible, clean_aws, {"cluster": "it", "name": "backend", "state": "absent", "wait_timeout": 60},
+             "ecs_service")
+    assert iam.list_roles(PathPrefix="/seed/")["Roles"] == []
+
+
+def test_a_bad_permissions_boundary_deploys_nothing(platform, clean_aws, ansible):
+    clean_aws.reset_counts()
+    result = ansible.module("ecs_service", service_args(platform, permissions_boundary="seed-workload-boundary"))
+    assert result.get("failed") and result["msg"].startswith("permissions_boundary:"), result.get("msg")
+    assert clean_aws.requests()["total"] == 0

@@ -1,9 +1,12 @@
 """The deployer policy (policies/deployer.json) is enough to run site.yml and teardown.yml, and nothing
 in it is spare for that run.
 
-The resource-policy writes (S3 bucket policies, lifecycle rules) are in policies/deployer-bootstrap.json,
-attached only for the first run: the first site.yml runs with both documents, the no-op site.yml and
-teardown.yml with deployer.json alone (proving the day-to-day document is enough for them).
+playbooks/bootstrap.yml runs first with administrator credentials (a user with an allow-all policy): the
+deployer role, the permissions boundary of the derived roles, and the buckets whose policies and lifecycle
+rules (resource-policy writes) the deployer may not write. Then site.yml (cold), site.yml (no-op) and
+teardown.yml run with deployer.json alone, the services' roles with the boundary
+(-e service_permissions_boundary). A bucket policy that differs afterwards fails the deployer's run with
+AccessDenied naming s3:PutBucketPolicy.
 
 A private local AWS with moto's IAM enforcement on (``POST /moto-api/reset-auth``): the run uses only
 the access key of a user that holds the policy.  moto authorises requests against the resource ``*``
@@ -38,8 +41,12 @@ sys.path.insert(0, str(REPO_ROOT / "tools"))
 import deployer_policy  # noqa: E402  pylint: disable=wrong-import-position
 
 POLICY = REPO_ROOT / "policies" / "deployer.json"
-BOOTSTRAP = REPO_ROOT / "policies" / "deployer-bootstrap.json"
-USER = "seed-deployer"
+BOUNDARY = REPO_ROOT / "policies" / "workload-boundary.json"
+USER, ADMIN = "seed-deployer", "seed-admin"
+# not "seed-deployer": bootstrap.yml (deployer_role.yml) keeps a managed policy of that name (amazon.aws's
+# iam_managed_policy finds a policy by its name), which must not replace the user's projection
+PROJECTION = "seed-deployer-projection"
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
 class EnforcingAwsServer(LocalAwsServer):
@@ -52,10 +59,10 @@ class EnforcingAwsServer(LocalAwsServer):
 def set_policy(server, document):
     """Attach ``document`` as the user's only managed policy (a new default version once it exists)."""
     iam = boto3_client("iam", server.endpoint_url)
-    arn = f"arn:aws:iam::123456789012:policy/{USER}"
+    arn = f"arn:aws:iam::123456789012:policy/{PROJECTION}"
     text = json.dumps(document)
-    if not any(p["PolicyName"] == USER for p in iam.list_policies(Scope="Local")["Policies"]):
-        iam.create_policy(PolicyName=USER, PolicyDocument=text)
+    if not any(p["PolicyName"] == PROJECTION for p in iam.list_policies(Scope="Local")["Policies"]):
+        iam.create_policy(PolicyName=PROJECTION, PolicyDocument=text)
         iam.attach_user_policy(UserName=USER, PolicyArn=arn)
     else:
         for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
@@ -77,13 +84,18 @@ def enforce(server, on):
 
 @pytest.fixture
 def enforced(tmp_path):
-    """A private local AWS (enforcement is global to a server), a deployer user, its credentials."""
+    """A private local AWS (enforcement is global to a server), a deployer user and an administrator (allow-all),
+    their credentials."""
     server = EnforcingAwsServer(workdir=tmp_path / "aws")
     try:
         iam = boto3_client("iam", server.endpoint_url)
         iam.create_user(UserName=USER)
         key = iam.create_access_key(UserName=USER)["AccessKey"]
         server.credentials = {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+        iam.create_user(UserName=ADMIN)
+        iam.put_user_policy(UserName=ADMIN, PolicyName="allow-all", PolicyDocument=json.dumps(ALLOW_ALL))
+        key = iam.create_access_key(UserName=ADMIN)["AccessKey"]
+        server.admin_credentials = {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
         yield server
     finally:
         server.stop()
@@ -98,19 +110,31 @@ def deployer(server, tmp_path, name):
     return ansible, recording, extra
 
 
+def bootstrap(server, tmp_path):
+    """playbooks/bootstrap.yml with the administrator's credentials, under enforcement (not recorded)."""
+    admin = Ansible(server.endpoint_url, tmp_path / "admin")
+    extra = deployer_policy.bootstrap_vars(
+        {"seed_aws": dict(region="us-east-1", endpoint_url=server.endpoint_url, **server.admin_credentials)})
+    enforce(server, True)
+    try:
+        result = admin.playbook("playbooks/bootstrap.yml", extra_vars=extra)
+    finally:
+        enforce(server, False)
+    assert not result.failed, ("bootstrap.yml", failures(result))
+    return result
+
+
 def failures(result):
     return [(t["_task"], t.get("msg")) for t in result.task_results() if t.get("failed")] or result.stderr[-2000:]
 
 
 def test_site_and_teardown_converge_with_only_the_deployer_policy(enforced, tmp_path):
     shipped = json.loads(POLICY.read_text(encoding="utf-8"))
-    bootstrap = json.loads(BOOTSTRAP.read_text(encoding="utf-8"))
-    both = deployer_policy.merge(shipped, bootstrap)
+    set_policy(enforced, deployer_policy.enforceable_projection(shipped))
+    bootstrap(enforced, tmp_path)
     ansible, recording, extra = deployer(enforced, tmp_path, "deployer")
     runs = []
     for step, (label, playbook, extra_vars) in enumerate(deployer_policy.scenario(extra)):
-        # the first run with the bootstrap document too, the others with the day-to-day one alone
-        set_policy(enforced, deployer_policy.enforceable_projection(both if step == 0 else shipped))
         enforce(enforced, True)
         try:
             if step == 0:  # the enforcement is real: the test's own root-style key is refused now
@@ -125,16 +149,35 @@ def test_site_and_teardown_converge_with_only_the_deployer_policy(enforced, tmp_
 
     calls = deployer_policy.load_recording(recording)
     assert not [c for c in calls if c["error"] in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")]
-    # every recorded call is allowed by the SHIPPED documents, resources and tag conditions included
-    assert deployer_policy.evaluate(both, calls) == []
+    # every recorded call is allowed by the SHIPPED document, resources and conditions (tags, the roles'
+    # permissions boundary) included
+    assert deployer_policy.evaluate(shipped, calls) == []
     assert deployer_policy.untagged_creates(calls) == []
-    # the committed documents are exactly what the generator makes of this run: they never drift
-    daily, bootstrap_generated = deployer_policy.split(deployer_policy.generate(calls)[0])
-    assert deployer_policy.render(daily) == POLICY.read_text(encoding="utf-8"), (
+    created = [c["params"] for c in calls if c["operation"] == "CreateRole" and "vpc-flow-logs" not in
+               c["params"]["RoleName"]]
+    assert created and {p.get("PermissionsBoundary") for p in created} == {deployer_policy.boundary_arn("123456789012")}
+    assert not [c for c in calls if c["operation"] in ("PutBucketPolicy", "PutBucketLifecycleConfiguration")]
+    # the committed document is exactly what the generator makes of this run: it never drifts
+    assert deployer_policy.render(deployer_policy.generate(calls)[0]) == POLICY.read_text(encoding="utf-8"), (
         "policies/deployer.json is stale: python3 tools/deployer_policy.py --record")
-    assert deployer_policy.render(bootstrap_generated) == BOOTSTRAP.read_text(encoding="utf-8"), (
-        "policies/deployer-bootstrap.json is stale: python3 tools/deployer_policy.py --record")
-    assert {a for s in bootstrap["Statement"] for a in s["Action"]} <= deployer_policy.BOOTSTRAP_ACTIONS
+
+
+def test_a_changed_bucket_policy_fails_the_deployer_naming_bootstrap(enforced, tmp_path):
+    """The deployer reads the trail bucket's policy; when it differs, the write is denied and said to be
+    bootstrap.yml's (administrator credentials)."""
+    set_policy(enforced, deployer_policy.enforceable_projection(json.loads(POLICY.read_text(encoding="utf-8"))))
+    bootstrap(enforced, tmp_path)
+    boto3_client("s3", enforced.endpoint_url).delete_bucket_policy(Bucket="local-seed-audit-trail")
+    ansible, _recording, extra = deployer(enforced, tmp_path, "drift")
+    enforce(enforced, True)
+    try:
+        result = ansible.playbook("playbooks/security.yml", extra_vars=extra)
+    finally:
+        enforce(enforced, False)
+    assert result.failed
+    messages = " ".join(str(m) for _task, m in failures(result))
+    assert "s3:PutBucketPolicy" in messages and "playbooks/bootstrap.yml with administrator credentials" in messages, (
+        messages)
 
 
 def test_one_missing_permission_fails_with_access_denied_naming_it(enforced, tmp_path):
@@ -203,24 +246,43 @@ def test_deployer_role_playbook_creates_the_role_once(clean_aws, ansible):
     assert not again.failed and again.changed == 0, [t.get("_task") for t in again.task_results() if t.get("changed")]
     assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
 
-    # bootstrap: the resource-policy writes attached as a second managed policy, then detached again
-    boot = ansible.playbook("playbooks/deployer_role.yml",
-                            extra_vars={"deployer_trusted_principals": principals, "deployer_bootstrap": True})
-    assert not boot.failed, failures(boot)
-    facts = {k: v for t in boot.task_results() for k, v in t.get("ansible_facts", {}).items()}
-    boot_arn = facts["deployer_outputs"]["bootstrap_policy_arn"]
-    assert boot_arn == "arn:aws:iam::123456789012:policy/seed-deployer/seed-deployer-bootstrap"
-    attached = iam.list_attached_role_policies(RoleName="seed-deployer")["AttachedPolicies"]
-    assert sorted(p["PolicyArn"] for p in attached) == sorted([outputs["policy_arn"], boot_arn])
-    version = iam.get_policy(PolicyArn=boot_arn)["Policy"]["DefaultVersionId"]
-    document = iam.get_policy_version(PolicyArn=boot_arn, VersionId=version)["PolicyVersion"]["Document"]
-    if isinstance(document, str):
-        document = json.loads(urllib.parse.unquote(document))
-    assert document == deployer_policy.pin(json.loads(BOOTSTRAP.read_text(encoding="utf-8")), "123456789012")
-    detached = ansible.playbook("playbooks/deployer_role.yml", extra_vars={"deployer_trusted_principals": principals})
-    assert not detached.failed, failures(detached)
+    # a role of an earlier version held the retired bootstrap policy: detached and deleted
+    retired = iam.create_policy(PolicyName="seed-deployer-bootstrap", Path="/seed-deployer/",
+                                PolicyDocument=json.dumps(ALLOW_ALL))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="seed-deployer", PolicyArn=retired)
+    upgraded = ansible.playbook("playbooks/deployer_role.yml", extra_vars={"deployer_trusted_principals": principals})
+    assert not upgraded.failed, failures(upgraded)
     attached = iam.list_attached_role_policies(RoleName="seed-deployer")["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [outputs["policy_arn"]]
+    assert "seed-deployer-bootstrap" not in [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]]
+
+
+def test_bootstrap_creates_the_boundary_and_the_buckets_once(clean_aws, ansible):
+    extra = deployer_policy.bootstrap_vars()
+    first = ansible.playbook("playbooks/bootstrap.yml", extra_vars=extra)
+    assert not first.failed, failures(first)
+    outputs = {k: v for t in first.task_results() for k, v in t.get("ansible_facts", {}).items()}["bootstrap_outputs"]
+    assert outputs["workload_boundary_arn"] == deployer_policy.boundary_arn("123456789012")
+    assert outputs["deployer_role_arn"] == "arn:aws:iam::123456789012:role/seed-deployer/seed-deployer"
+    assert outputs["trail_bucket"] == "local-seed-audit-trail"
+    assert outputs["maintenance_buckets"] == ["app.local.seed.example"]
+
+    iam, s3 = boto3_client("iam", clean_aws.endpoint_url), boto3_client("s3", clean_aws.endpoint_url)
+    arn = outputs["workload_boundary_arn"]
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    if isinstance(document, str):
+        document = json.loads(urllib.parse.unquote(document))
+    assert document == deployer_policy.pin(json.loads(BOUNDARY.read_text(encoding="utf-8")), "123456789012")
+    assert json.loads(s3.get_bucket_policy(Bucket="local-seed-audit-trail")["Policy"])["Statement"]
+    assert json.loads(s3.get_bucket_policy(Bucket="app.local.seed.example")["Policy"])["Statement"]
+    # only what bootstrap.yml is for: no VPC, no cluster, no trail (site.yml's)
+    assert boto3_client("ec2", clean_aws.endpoint_url).describe_vpcs(
+        Filters=[{"Name": "tag:seed:environment", "Values": ["local"]}])["Vpcs"] == []
+    assert boto3_client("cloudtrail", clean_aws.endpoint_url).describe_trails()["trailList"] == []
+
+    again = ansible.playbook("playbooks/bootstrap.yml", extra_vars=extra)
+    assert not again.failed and again.changed == 0, [t.get("_task") for t in again.task_results() if t.get("changed")]
 
 
 def test_deployer_role_needs_trusted_principals(clean_aws, ansible):

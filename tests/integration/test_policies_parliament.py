@@ -1,14 +1,12 @@
 """Every policy the collection writes passes parliament (https://github.com/duo-labs/parliament) with no
 finding: the shipped deployer policy (as committed, and pinned to an account as
-playbooks/deployer_role.yml creates it) and the roles iam_roles.py derives for representative services.
+playbooks/deployer_role.yml creates it), the permissions boundary of the derived roles
+(policies/workload-boundary.json, as shipped and as playbooks/bootstrap.yml creates it), and the roles
+iam_roles.py derives for representative services.
 
-The one exception is policies/deployer-bootstrap.json, by design: it holds only the resource-policy
-writes (s3:PutBucketPolicy, s3:PutLifecycleConfiguration on the trail bucket and the maintenance-page
-buckets). parliament reports RESOURCE_POLICY_PRIVILEGE_ESCALATION for every bucket where such a write is
-allowed without the object actions - which is the point: a bucket policy can grant what the deployer may
-not do itself (read or delete the audit trail). That is why it is a separate document, attached by
-playbooks/deployer_role.yml only with deployer_bootstrap=true. Its findings are asserted exactly, so
-any new one fails.
+No exception: the resource-policy writes (bucket policies, lifecycle rules), for which parliament reports
+RESOURCE_POLICY_PRIVILEGE_ESCALATION, are in no policy the collection ships - playbooks/bootstrap.yml
+makes them with administrator credentials.
 """
 
 from __future__ import annotations
@@ -47,21 +45,17 @@ def test_the_shipped_deployer_policy_has_no_finding():
     assert findings(deployer_policy.pin(shipped, ACCOUNT)) == []
 
 
-ESCALATION = "Possible resource policy privilege escalation on {} due to s3:{} not being allowed, but does allow s3:{}"
-BUCKETS = ("*-seed-audit-trail", "app.local.seed.example")  # the trail bucket, the local maintenance page
-BOOTSTRAP_FINDINGS = sorted(
-    [("RESOURCE_POLICY_PRIVILEGE_ESCALATION", ESCALATION.format(f"arn:aws:s3:::{bucket}", obj, "PutBucketPolicy"))
-     for bucket in BUCKETS for obj in ("PutObject", "GetObject", "DeleteObject")]
-    # the lifecycle rule (log expiration) is the trail bucket's only
-    + [("RESOURCE_POLICY_PRIVILEGE_ESCALATION", ESCALATION.format("arn:aws:s3:::*-seed-audit-trail", "DeleteObject",
-                                                                  "PutLifecycleConfiguration"))])
+def test_no_policy_document_is_shipped_besides_the_deployer_and_the_boundary():
+    shipped = sorted(p.name for p in (REPO_ROOT / "policies").iterdir())
+    assert shipped == ["deployer.json", "workload-boundary.json"]
+    document = json.loads((REPO_ROOT / "policies" / "deployer.json").read_text(encoding="utf-8"))
+    assert not {a for st in document["Statement"] for a in st["Action"]} & deployer_policy.BOOTSTRAP_ACTIONS
 
 
-def test_the_bootstrap_policy_has_exactly_the_expected_findings():
-    bootstrap = json.loads((REPO_ROOT / "policies" / "deployer-bootstrap.json").read_text(encoding="utf-8"))
-    assert {a for s in bootstrap["Statement"] for a in s["Action"]} <= deployer_policy.BOOTSTRAP_ACTIONS
-    assert sorted(findings(bootstrap)) == BOOTSTRAP_FINDINGS
-    assert sorted(findings(deployer_policy.pin(bootstrap, ACCOUNT))) == BOOTSTRAP_FINDINGS
+def test_the_workload_boundary_has_no_finding():
+    boundary = json.loads((REPO_ROOT / "policies" / "workload-boundary.json").read_text(encoding="utf-8"))
+    assert findings(boundary) == []
+    assert findings(deployer_policy.pin(boundary, ACCOUNT)) == []
 
 
 def test_the_deployer_policy_with_every_supplement_has_no_finding():
@@ -104,3 +98,16 @@ def test_derived_execution_roles_have_no_finding(name):
 ], ids=["exec", "s3+kms", "efs", "everything"])
 def test_derived_task_roles_have_no_finding(kwargs):
     assert findings(iam_roles.task_policy(**kwargs)) == []
+
+
+def test_the_boundary_holds_every_action_a_derived_role_can_get():
+    """A ceiling, not a cut: each action iam_roles.py can put in a derived role's policy is in the boundary."""
+    boundary = json.loads((REPO_ROOT / "policies" / "workload-boundary.json").read_text(encoding="utf-8"))
+    ceiling = {a for s in boundary["Statement"] for a in s["Action"]}
+    everything = [iam_roles.execution_policy(spec["containers"], "eu-west-1", ACCOUNT, spec["log_group"],
+                                             spec.get("kms_keys", ())) for spec in SERVICES.values()]
+    everything.append(iam_roles.task_policy(execute_command=True, s3_prefixes=["uploads/backend/"], kms_keys=[KEY],
+                                            efs_access_points=[{"file_system_id": "fs-0123456789abcdef0",
+                                                                "access_point_arn": AP}]))
+    derived = {a for p in everything for s in p["Statement"] for a in s["Action"]}
+    assert derived == ceiling

@@ -207,3 +207,74 @@ def test_references_are_checked_before_a_policy_is_written(monkeypatch, observed
     else:
         m._ensure_roles(task, {"serviceArn": f"arn:aws:ecs:eu-west-1:{ACCOUNT}:service/it/backend"})
         assert checker.asked == [] and writes == ["it-backend-task"]
+
+
+# -- permissions_boundary: validated before any call, checked only when a role write is needed ---------------
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/seed-deployer/seed-workload-boundary"
+
+
+def test_a_bad_permissions_boundary_fails_before_any_call():
+    with pytest.raises(ValidationError) as e:
+        ecs_service.validate(params(permissions_boundary="seed-workload-boundary"))
+    assert e.value.field == "permissions_boundary"
+    ecs_service.validate(params(permissions_boundary=BOUNDARY))
+
+
+class _Iam:
+    """An IAM client that answers GetPolicy (the boundary exists or not) and counts the requests."""
+
+    def __init__(self, exists=True):
+        self.exists, self.asked = exists, []
+
+    def get_policy(self, PolicyArn):  # noqa: N803  (boto3's parameter name)
+        self.asked.append(PolicyArn)
+        if not self.exists:
+            from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
+
+            raise ClientError({"Error": {"Code": "NoSuchEntity", "Message": "not found"}}, "GetPolicy")
+        return {"Policy": {"Arn": PolicyArn}}
+
+
+def _boundary_run(monkeypatch, observed, exists=True):
+    task = {"containers": [{"name": "web", "image": "x"}], "execution_role_arn": "arn:aws:iam::1:role/given"}
+    m = _roles_manager(permissions_boundary=BOUNDARY)
+    m._iam_client = _Iam(exists)
+    m.module.seed_client = lambda service: None
+    monkeypatch.setattr(ecs_service.references, "ReferenceChecker", lambda factory: _Checker(set()))
+    monkeypatch.setattr(ecs_service.iam_roles, "observe_role", lambda client, name: observed)
+    m.actions = []
+    m._do = lambda action, call, *args: m.actions.append(action)
+    m._ensure_roles(task, {"serviceArn": f"arn:aws:ecs:eu-west-1:{ACCOUNT}:service/it/backend"})
+    return m
+
+
+def test_a_new_role_gets_the_boundary_after_it_was_found(monkeypatch):
+    m = _boundary_run(monkeypatch, (None, None))
+    assert m._iam_client.asked == [BOUNDARY]
+    assert m.actions == [f"create iam role it-backend-task with permissions boundary {BOUNDARY}"]
+
+
+def test_a_changed_boundary_is_put_on_the_existing_role(monkeypatch):
+    role = {"RoleName": "it-backend-task", "AssumeRolePolicyDocument": ecs_service.iam_roles.ecs_tasks_trust(
+        "eu-west-1", ACCOUNT), "PermissionsBoundary": {"PermissionsBoundaryArn": BOUNDARY.replace("seed-w", "old-w")},
+        "Tags": [{"Key": "seed:managed-by", "Value": "seed.aws_migration"}, {"Key": "seed:service", "Value": "it/backend"},
+                 {"Key": "seed:component", "Value": "ecs-task-role"}]}
+    m = _boundary_run(monkeypatch, (role, None))
+    assert m._iam_client.asked == [BOUNDARY]
+    assert m.actions == [f"set permissions boundary of iam role it-backend-task to {BOUNDARY}"]
+    # no-op: the boundary is there, nothing written, the boundary policy not even looked up
+    role["PermissionsBoundary"]["PermissionsBoundaryArn"] = BOUNDARY
+    m = _boundary_run(monkeypatch, (role, None))
+    assert m._iam_client.asked == [] and m.actions == []
+
+
+def test_a_missing_boundary_policy_fails_naming_the_option_before_any_write(monkeypatch):
+    with pytest.raises(ValidationError) as e:
+        _boundary_run(monkeypatch, (None, None), exists=False)
+    assert e.value.field == "permissions_boundary" and BOUNDARY in e.value.message
+
+
+def test_the_diff_shows_the_boundary_of_each_derived_role(monkeypatch):
+    m = _boundary_run(monkeypatch, (None, None))
+    assert m._roles_diff == ({"it-backend-task": {"permissions_boundary": None}},
+                             {"it-backend-task": {"permissions_boundary": BOUNDARY}})

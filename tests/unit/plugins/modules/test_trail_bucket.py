@@ -73,3 +73,35 @@ def test_bucket_bad_input_fails_before_any_client(monkeypatch):
     monkeypatch.setattr(SeedAWSModule, "client", lambda *a, **k: pytest.fail("no client before validation"))
     result = run_module(monkeypatch, trail_bucket, {"name": "Bad_Name", "trail_name": "audit"})
     assert result["failed"] and result["msg"].startswith("name: ")
+
+
+# --- a denied bucket policy / lifecycle write names bootstrap.yml (recorded AccessDenied responses) ---------
+class _Module:
+    check_mode = False
+
+
+def _denied_manager(operation, message):
+    import boto3  # pylint: disable=import-outside-toplevel
+    from botocore.stub import Stubber  # pylint: disable=import-outside-toplevel
+
+    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stubber = Stubber(client)
+    stubber.add_client_error(operation, service_error_code="AccessDenied", service_message=message, http_status_code=403)
+    stubber.activate()
+    manager = trail_bucket.BucketManager.__new__(trail_bucket.BucketManager)
+    manager.module, manager.s3, manager.name, manager.actions = _Module(), client, "local-seed-audit-trail", []
+    return manager
+
+
+@pytest.mark.parametrize("operation, action, call, args", [
+    ("put_bucket_policy", "s3:PutBucketPolicy", "put_bucket_policy", ({"Version": "2012-10-17", "Statement": []},)),
+    ("put_bucket_lifecycle_configuration", "s3:PutLifecycleConfiguration", "put_bucket_lifecycle",
+     ([{"ID": "x", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}],)),
+])
+def test_a_denied_resource_policy_write_says_bootstrap_writes_it(operation, action, call, args):
+    """The AccessDenied answer as S3 gives it to a principal without the permission (recorded shape)."""
+    manager = _denied_manager(operation, "Access Denied")  # S3's message does not always name the action
+    with pytest.raises(trail_bucket.SeedAWSError) as e:
+        manager._do_resource_policy("set it", getattr(trail_bucket.api, call), manager.s3, manager.name, *args)
+    assert f"{action} denied" in e.value.message
+    assert "playbooks/bootstrap.yml with administrator credentials" in e.value.message
