@@ -6,7 +6,7 @@ answers ValidatePolicy (``POST /policy/validation``) with an HTML 500. So:
   policies created with boto3), while the Access Analyzer client alone is a botocore Stubber whose answers are
   HAND-WRITTEN from the Access Analyzer API reference (not recordings); the module runs in-process;
 - the playbook runs for real and shows what a user of the local inventory gets: a clear failure by default,
-  ``skipped`` with the reason and a warning with ``policy_check_unavailable=skip``, and one ValidatePolicy
+  ``skipped`` with the reason and a warning with ``security_validate_unavailable=skip``, and one ValidatePolicy
   request at most (no retry of that 500, no IAM read after it).
 """
 
@@ -16,7 +16,7 @@ import json
 
 import pytest
 from botocore.stub import Stubber
-from support.servers import boto3_client
+from support.servers import REPO_ROOT, boto3_client
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
 from ansible_collections.seed.aws_migration.plugins.modules import policy_validation_info
@@ -136,13 +136,20 @@ def test_policy_check_playbook_skips_on_request(clean_aws, ansible, ignore):
     make_roles(clean_aws)
     clean_aws.reset_counts()
     run = ansible.playbook("playbooks/policy_check.yml",
-                           extra_vars={"policy_check_unavailable": "skip", "policy_check_ignore": ignore})
+                           extra_vars={"security_validate_unavailable": "skip", "security_validate_ignore": ignore})
     assert not run.failed, run.stderr[-3000:]
-    check = next(t for t in run.task_results() if t["_task"].startswith("Validate the shipped policies"))
+    check = next(t for t in run.task_results() if "Validate the shipped policies" in t["_task"])
     assert check["skipped"] is True and check["findings"] == []
+    # what the role asks for: every shipped policy file, then the audit-trail bucket; the roles under /seed/
+    sent = check["invocation"]["module_args"]
+    shipped = sorted(p.name for p in (REPO_ROOT / "policies").glob("*.json"))
+    assert [p["name"] for p in sent["policies"]] == [f"policies/{n}" for n in shipped] + ["audit-trail-bucket"]
+    assert all(p["path"].endswith(p["name"]) for p in sent["policies"][:-1])
+    assert sent["policies"][-1]["bucket"] == "local-seed-audit-trail" and sent["role_path"] == "/seed/"
+    assert [r["issue_code"] for r in sent["ignore"]] == [r["issue_code"] for r in ignore] and sent["fail_on"] == ["ERROR", "SECURITY_WARNING"]
     assert "HTTP 500 and no AWS error" in check["skip_reason"]
     assert any("IAM Access Analyzer is not available" in w for w in check.get("warnings", []))
-    report = next(t for t in run.task_results() if t["_task"] == "Report the validation")
+    report = next(t for t in run.task_results() if t["_task"].endswith("Report the validation"))
     assert "nothing was validated" in report["msg"]
     # The shipped policies come first: the first ValidatePolicy answer stops the run - no IAM or S3 read.
     assert clean_aws.requests()["by_action"] == {"access-analyzer:POST /policy/validation": 1}
