@@ -40,8 +40,9 @@ account when it creates the managed policy (``--account`` does the same here).
 Not in the document, whatever the recording shows: the resource-policy writes (``BOOTSTRAP_ACTIONS``:
 bucket policies, lifecycle rules), which ``playbooks/bootstrap.yml`` makes with administrator
 credentials. ``--record`` runs bootstrap.yml first (not recorded), then the scenario as the deployer
-would, with ``service_permissions_boundary`` set to the boundary bootstrap.yml created: the roles the
-deployer creates or writes carry it (``iam:PermissionsBoundary`` condition).
+would, with ``service_permissions_boundary`` and ``network_flow_logs_permissions_boundary`` set to the
+boundary bootstrap.yml created: every role the deployer creates or writes - the services' derived roles
+and vpc_network's flow-log role - carries it (``iam:PermissionsBoundary`` condition).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ LEDGER_KEY = "guardduty/tickets-ledger.json"
 # They are an administrator's job (playbooks/bootstrap.yml): never in the deployer's document; a recording
 # that shows one gets a warning (the run changed a bucket policy: run bootstrap.yml first).
 BOOTSTRAP_ACTIONS = frozenset({"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl",
+                               "s3:PutBucketPublicAccessBlock", "s3:DeletePublicAccessBlock",
                                "s3:PutLifecycleConfiguration"})
 # The permissions boundary of the roles the deployer creates (policies/workload-boundary.json, created by
 # playbooks/bootstrap.yml outside /seed/: the deployer can neither write it nor remove it from a role).
@@ -87,8 +89,8 @@ BOUNDARY_DOCUMENT = REPO_ROOT / "policies" / "workload-boundary.json"
 # Role writes that must carry the boundary (iam:PermissionsBoundary: the one given, or the role's).
 BOUNDED_ROLE_ACTIONS = frozenset({"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy",
                                   "iam:PutRolePermissionsBoundary"})
-# vpc_network's flow-log role (seed-<environment>-<network>-vpc-flow-logs) has no boundary option yet: its
-# writes are granted on that name only, without the condition (see docs/least-privilege.md).
+# vpc_network's flow-log role (seed-<environment>-<network>-vpc-flow-logs): written only with the boundary
+# like every /seed/ role (flow_logs.permissions_boundary), and passed to VPC flow logs only.
 FLOW_LOG_ROLE = "seed-*-vpc-flow-logs"
 
 
@@ -173,10 +175,11 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/seed/{0}@sha256:" + "a" * 
 
 def scenario_vars(account: str = "123456789012") -> dict[str, Any]:
     """Extra vars for site.yml without Docker: no image builds, the images given as registry_outputs; the
-    derived roles with the boundary bootstrap.yml creates (moto's account by default)."""
+    derived roles and the flow-log roles with the boundary bootstrap.yml creates (moto's account by default)."""
     return {"registry_images": [],
             "registry_outputs": {f"seed/{app}": {"pinned": IMAGE.format(app)} for app in ("frontend", "backend")},
-            "service_permissions_boundary": boundary_arn(account)}
+            "service_permissions_boundary": boundary_arn(account),
+            "network_flow_logs_permissions_boundary": boundary_arn(account)}
 
 
 def bootstrap_vars(extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -596,12 +599,13 @@ def generate(calls: list[dict[str, Any]], account: str = "*", partition: str = "
         values = [MANAGED_TAG_VALUE] if key.startswith("aws:RequestTag/") else sorted(creates)
         builder.add(f"{scope.name}TagOnCreateImplied", tag_action, builder.arns(service, scope.resources),
                     {"StringEquals": {key: values}})
-    if "IamFlowLogRoleWrite" in builder.statements:
-        # the flow-log role has no boundary: it may be passed to VPC flow logs only, never to ECS tasks
-        builder.add("IamUnboundedRolesOnlyToFlowLogsDeny", "iam:PassRole",
+    if any(fnmatch.fnmatchcase((c.get("params") or {}).get("RoleName") or "", FLOW_LOG_ROLE)
+           and set(iam_actions(c)) & BOUNDED_ROLE_ACTIONS for c in calls):
+        # a flow-log role (bounded like the others) may be passed to VPC flow logs only, never to ECS tasks
+        builder.add("IamFlowLogRolesOnlyToFlowLogsDeny", "iam:PassRole",
                     builder.arns("iam", [f"role{ROLE_PATH}{FLOW_LOG_ROLE}"]),
                     {"StringNotEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}})
-        builder.statements["IamUnboundedRolesOnlyToFlowLogsDeny"]["Effect"] = "Deny"
+        builder.statements["IamFlowLogRolesOnlyToFlowLogsDeny"]["Effect"] = "Deny"
     recorded = {a.split(":", 1)[0] for c in calls for a in iam_actions(c)}
     for entry in SUPPLEMENT:
         if entry.get("unless_recorded") and entry["service"] in recorded:
@@ -635,7 +639,7 @@ def scope_action(builder: Builder, rules: dict[str, Scope], call: dict[str, Any]
     if prefix == "s3" and (call.get("params") or {}).get("Bucket"):
         scope_s3(builder, call, action)
         return
-    if prefix == "iam" and scope_iam(builder, call, action):
+    if prefix == "iam" and scope_iam(builder, call, action, warnings):
         return
     scope = rules.get(prefix)
     if scope is None:
@@ -663,12 +667,13 @@ def scope_action(builder: Builder, rules: dict[str, Scope], call: dict[str, Any]
         builder.add(f"{scope.name}ManageTagged", action, resources, managed_condition("ResourceTag"))
 
 
-def scope_iam(builder: Builder, call: dict[str, Any], action: str) -> bool:
+def scope_iam(builder: Builder, call: dict[str, Any], action: str, warnings: list[str]) -> bool:
     """The boundary rules of IAM; False for the actions the ``iam`` Scope handles (reads, deletes, tags).
 
     * the lookup of the boundary policy (``iam:GetPolicy``, before a role write): that policy only;
-    * ``BOUNDED_ROLE_ACTIONS`` on the roles under ``/seed/`` only with ``iam:PermissionsBoundary`` = the
-      boundary; vpc_network's flow-log role, which has no boundary yet, by its name only.
+    * ``BOUNDED_ROLE_ACTIONS`` on the roles under ``/seed/`` - the services' derived roles and
+      vpc_network's flow-log roles alike - only with ``iam:PermissionsBoundary`` = the boundary. A
+      recorded ``CreateRole`` without it gets a warning: the policy will not allow that run.
     """
     params = call.get("params") or {}
     if action == "iam:GetPolicy":
@@ -676,9 +681,10 @@ def scope_iam(builder: Builder, call: dict[str, Any], action: str) -> bool:
         return True
     if action not in BOUNDED_ROLE_ACTIONS:
         return False
-    if fnmatch.fnmatchcase(params.get("RoleName", ""), FLOW_LOG_ROLE) and not params.get("PermissionsBoundary"):
-        builder.add("IamFlowLogRoleWrite", action, builder.arns("iam", [f"role{ROLE_PATH}{FLOW_LOG_ROLE}"]))
-        return True
+    if action == "iam:CreateRole" and not params.get("PermissionsBoundary"):
+        warnings.append(f"iam:CreateRole of {params.get('RoleName')} without a permissions boundary: the policy "
+                        f"allows role writes only with {boundary_arn(builder.account, builder.partition)} "
+                        "(service_permissions_boundary, network_flow_logs_permissions_boundary)")
     builder.add("IamRoleWriteWithBoundary", action, builder.arns("iam", [f"role{ROLE_PATH}*"]),
                 {"ArnEquals": {"iam:PermissionsBoundary": boundary_arn(builder.account, builder.partition)}})
     return True

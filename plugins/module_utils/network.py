@@ -13,6 +13,7 @@ directly and form the ``--diff``.
 import ipaddress
 import re
 
+from ansible_collections.seed.aws_migration.plugins.module_utils import iam_roles
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 
 TIERS = ("public", "private", "database")
@@ -76,6 +77,8 @@ def build_spec(params):
     """Validate a vpc_network task's options; raises ValidationError naming the field. No API call."""
     _check_name("name", params["name"])
     _check_name("environment", params["environment"])
+    flow_logs = params.get("flow_logs") or {}
+    iam_roles.validate_boundary(flow_logs.get("permissions_boundary"), "flow_logs.permissions_boundary")
     spec = NetworkSpec(name=params["name"], environment=params["environment"], state=params["state"],
                        tags=dict(params.get("tags") or {}), purge_tags=params.get("purge_tags", True))
     for key in spec.tags:
@@ -204,12 +207,33 @@ def _flow_log_spec(options, spec):
     role = options.get("iam_role_arn")
     if role and not role.startswith("arn:"):
         raise ValidationError("flow_logs.iam_role_arn", f"{role!r} is not an ARN")
+    boundary = options.get("permissions_boundary") or None
+    if boundary and role:
+        raise ValidationError("flow_logs.permissions_boundary", "is the boundary of the role the module creates; "
+                                                                "with flow_logs.iam_role_arn it creates none")
     return {
         "log_group": options.get("log_group_name") or f"/seed/{spec.environment}/{spec.name}/vpc-flow-logs",
         "retention_days": retention,
         "traffic_type": traffic,
         "iam_role_arn": role,
+        "permissions_boundary": boundary,
     }
+
+
+def flow_log_role_policy(partition, region, account, log_group):
+    """The inline policy of the flow-log role vpc_network creates: delivery to that log group only."""
+    group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:{log_group}"
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "WriteFlowLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+         "Resource": [group_arn, f"{group_arn}:*"]}]}
+
+
+def flow_log_role_trust(account):
+    """The trust policy of that role: the VPC flow logs service, for this account's resources only."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]}
 
 
 def _check_overlaps(named_nets):
@@ -357,7 +381,8 @@ def desired_view(spec, layout):
         "route_tables": route_tables,
         "security_groups": security_group_rules(spec),
         "vpc_endpoints": endpoints,
-        "flow_logs": ({k: v for k, v in spec.flow_logs.items() if k != "iam_role_arn"} if spec.flow_logs else None),
+        "flow_logs": ({k: v for k, v in spec.flow_logs.items() if k not in ("iam_role_arn", "permissions_boundary")}
+                      if spec.flow_logs else None),
         "tags": dict(spec.tags),
     }
     return view

@@ -173,6 +173,17 @@ options:
           - Role the flow log service assumes to write to the group. When not given the module creates one, allowed
             to write to that log group only.
         type: str
+      permissions_boundary:
+        description:
+          - ARN of an IAM managed policy set as the permissions boundary of the flow-log role the module creates
+            (O(flow_logs.iam_role_arn) not given), a ceiling on what its policies can grant, for example the
+            C(seed-workload-boundary) policy C(playbooks/bootstrap.yml) creates.
+          - Set when the role is created, and corrected (C(iam:PutRolePermissionsBoundary)) when the existing role
+            has another one or none. Not set - the boundary is not managed (a boundary already on the role is left
+            alone).
+          - Checked to be a policy ARN before any API call, and to exist (one C(iam:GetPolicy)) only when the role is
+            created or written, before any write of the run. Not allowed with O(flow_logs.iam_role_arn).
+        type: str
   wait_timeout:
     description: How long to wait, in seconds, for NAT gateways and endpoints to become available or to go.
     type: int
@@ -203,6 +214,7 @@ EXAMPLES = r"""
     flow_logs:
       enabled: true
       retention_days: 90
+      permissions_boundary: arn:aws:iam::123456789012:policy/seed-deployer/seed-workload-boundary
     tags:
       team: platform
   register: network
@@ -318,6 +330,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ec2
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam
+from ansible_collections.seed.aws_migration.plugins.module_utils import iam_roles
 from ansible_collections.seed.aws_migration.plugins.module_utils import logs
 from ansible_collections.seed.aws_migration.plugins.module_utils import network_state as ns
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
@@ -326,6 +339,8 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.modules import 
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import ANY_IPV4
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import build_spec
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import desired_view
+from ansible_collections.seed.aws_migration.plugins.module_utils.network import flow_log_role_policy
+from ansible_collections.seed.aws_migration.plugins.module_utils.network import flow_log_role_trust
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import resolve_layout
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import route_table_keys
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import security_group_rules
@@ -380,6 +395,7 @@ class NetworkManager:
         self.actions = []
         self.created = set()  # IDs of resources this run created, tagged at creation
         self.obs = None
+        self.flow_log_role = (None, None)  # (role or None, its policy or None), read when the module manages it
 
     # -- plumbing -------------------------------------------------------------------------------
     def _do(self, action, call, *args, **kwargs):
@@ -437,15 +453,24 @@ class NetworkManager:
                                        f"({', '.join(v['VpcId'] for v in vpcs)}); delete the extra ones")
         # Endpoints and flow logs are looked for when wanted, or when the VPC says it has them.
         vpc = vpcs[0] if vpcs else None
-        self.obs = ns.discover(self.ec2, vpc, spec.environment, spec.name, self.region,
-                               logs_client=self._logs, log_group_name=spec.flow_logs and spec.flow_logs["log_group"],
-                               features=self._features() | ns.vpc_features(vpc))
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the flow-log role's reads, beside the describes
+            role_reads = None
+            if self._manages_flow_log_role():
+                self._iam()  # the client is made here, not in the worker
+                role_reads = pool.submit(self._observe_flow_log_role)
+            self.obs = ns.discover(self.ec2, vpc, spec.environment, spec.name, self.region,
+                                   logs_client=self._logs,
+                                   log_group_name=spec.flow_logs and spec.flow_logs["log_group"],
+                                   features=self._features() | ns.vpc_features(vpc))
+            if role_reads:
+                self.flow_log_role = role_reads.result()
         facts_before = ns.network_facts(self.obs)
         before = ns.observed_view(self.obs)
         after = desired_view(spec, layout)
         if not spec.purge_tags and before:
             after["tags"] = {**before["tags"], **spec.tags}
         self._check_immutable(layout)
+        self._check_flow_log_boundary(before, after)
 
         self._ensure_vpc()
         self._ensure_internet_gateway()
@@ -721,28 +746,67 @@ class NetworkManager:
             ec2.describe_flow_logs, ns.FLOW_LOG, "FlowLogId", scope=[{"Name": "resource-id", "Values": [obs.vpc_id]}])
         obs.flow_logs = [flow_log] if flow_log else []
 
-    def _ensure_flow_log_role(self, group):
-        obs, name = self.obs, self._flow_log_role_name()
-        partition, owner = _partition(self.region), (obs.vpc or {}).get("OwnerId")
-        group_arn = f"arn:{partition}:logs:{self.region}:{owner}:log-group:{group}"
-        policy = {"Version": "2012-10-17", "Statement": [
-            {"Sid": "WriteFlowLogs", "Effect": "Allow",
-             "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-             "Resource": [group_arn, f"{group_arn}:*"]}]}
-        trust = {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole",
-             "Condition": {"StringEquals": {"aws:SourceAccount": owner}}}]}
+    def _manages_flow_log_role(self):
+        """Whether the run converges the flow-log role (flow logs wanted, no ``iam_role_arn`` given)."""
+        return bool(self.spec.flow_logs and not self.spec.flow_logs["iam_role_arn"])
+
+    def _observe_flow_log_role(self):
+        """(role or None, its policy or None): GetRole (which carries the permissions boundary), and
+        GetRolePolicy when the role exists - the same reads the role always cost, made before any write."""
+        name = self._flow_log_role_name()
         role = iam.get_role(self._iam(), name)
+        return role, (iam.get_role_policy(self._iam(), name, FLOW_LOG_POLICY) if role else None)
+
+    def _flow_log_role_documents(self, group):
+        """(trust, policy, owner) the flow-log role should have (the owner: the VPC's account)."""
+        owner = (self.obs.vpc or {}).get("OwnerId")
+        return (flow_log_role_trust(owner), flow_log_role_policy(_partition(self.region), self.region, owner, group),
+                owner)
+
+    def _flow_log_role_writes(self):
+        """Whether converging the flow-log role writes anything (create, boundary, trust or policy)."""
+        role, current = self.flow_log_role
+        trust, policy, _owner = self._flow_log_role_documents(self.spec.flow_logs["log_group"])
+        return (iam_roles.role_needs_policy_write((role, current), policy, self.spec.flow_logs["permissions_boundary"])
+                or iam.policy_document(role.get("AssumeRolePolicyDocument")) != trust)
+
+    def _check_flow_log_boundary(self, before, after):
+        """With ``flow_logs.permissions_boundary``: the diff shows the role's boundary (``before``: None when
+        there is no network yet), and before the run's first write the boundary policy must exist (one
+        GetPolicy, only when the role is written: a converged role costs no request more)."""
+        boundary = self.spec.flow_logs and self.spec.flow_logs["permissions_boundary"]
+        if not boundary or not self._manages_flow_log_role():
+            return
+        name = self._flow_log_role_name()
+        if before is not None:
+            before["flow_log_role"] = {name: {"permissions_boundary": iam_roles.boundary_of(self.flow_log_role[0])}}
+        after["flow_log_role"] = {name: {"permissions_boundary": boundary}}
+        if self._flow_log_role_writes() and not iam_roles.policy_exists(self._iam(), boundary):
+            raise ValidationError("flow_logs.permissions_boundary",
+                                  f"policy {boundary} does not exist, so nothing was written "
+                                  "(playbooks/bootstrap.yml creates it)")
+
+    def _ensure_flow_log_role(self, group):
+        name, boundary = self._flow_log_role_name(), self.spec.flow_logs["permissions_boundary"]
+        trust, policy, owner = self._flow_log_role_documents(group)
+        role, current = self.flow_log_role
         if not role:
-            self._do(f"create iam role {name}", iam.create_role, self._iam(), name, "/seed/", trust,
-                     f"VPC flow logs of {self._prefix()} (seed.aws_migration)",
-                     self._tags(ns.FLOW_LOG_ROLE, "vpc-flow-logs"))
-        elif iam.policy_document(role.get("AssumeRolePolicyDocument")) != trust:
-            self._do(f"update trust policy of iam role {name}", iam.update_assume_role_policy, self._iam(), name, trust)
-        if not role or iam.get_role_policy(self._iam(), name, FLOW_LOG_POLICY) != policy:
+            with_boundary = f" with permissions boundary {boundary}" if boundary else ""
+            self._do(f"create iam role {name}{with_boundary}", iam_roles.create_role, self._iam(), name, "/seed/",
+                     trust, f"VPC flow logs of {self._prefix()} (seed.aws_migration)",
+                     self._tags(ns.FLOW_LOG_ROLE, "vpc-flow-logs"), boundary)
+        else:
+            # the boundary first: the deployer may write a role's policy only once it carries the boundary
+            if boundary and iam_roles.boundary_of(role) != boundary:
+                self._do(f"set permissions boundary of iam role {name} to {boundary}",
+                         iam_roles.put_role_permissions_boundary, self._iam(), name, boundary)
+            if iam.policy_document(role.get("AssumeRolePolicyDocument")) != trust:
+                self._do(f"update trust policy of iam role {name}", iam.update_assume_role_policy, self._iam(), name,
+                         trust)
+        if not role or current != policy:
             self._do(f"put policy {FLOW_LOG_POLICY} on iam role {name}", iam.put_role_policy, self._iam(), name,
                      FLOW_LOG_POLICY, policy)
-        return f"arn:{partition}:iam::{owner}:role/seed/{name}"
+        return f"arn:{_partition(self.region)}:iam::{owner}:role/seed/{name}"
 
     def _delete_flow_log_role(self):
         name = self._flow_log_role_name()
@@ -987,6 +1051,7 @@ def main():
             retention_days=dict(type="int", default=30),
             traffic_type=dict(type="str", default="ALL", choices=["ALL", "ACCEPT", "REJECT"]),
             iam_role_arn=dict(type="str"),
+            permissions_boundary=dict(type="str"),
         )),
         wait_timeout=dict(type="int", default=900),
         tags=dict(type="dict", aliases=["resource_tags"]),

@@ -211,7 +211,8 @@ ROLE_CALLS = [
     call("iam", "CreateRole", {"RoleName": "local-web-task", "Path": "/seed/", "PermissionsBoundary": BOUNDARY,
                                "Tags": TAGS}),
     call("iam", "PutRolePolicy", {"RoleName": "local-web-task", "PolicyName": "p", "PolicyDocument": "{}"}),
-    call("iam", "CreateRole", {"RoleName": "seed-local-main-vpc-flow-logs", "Path": "/seed/", "Tags": TAGS}),
+    call("iam", "CreateRole", {"RoleName": "seed-local-main-vpc-flow-logs", "Path": "/seed/",
+                               "PermissionsBoundary": BOUNDARY, "Tags": TAGS}),
     call("iam", "PutRolePolicy", {"RoleName": "seed-local-main-vpc-flow-logs", "PolicyName": "p"}),
     call("iam", "DeleteRole", {"RoleName": "local-web-task"}),
 ]
@@ -229,10 +230,12 @@ def test_role_writes_need_the_boundary():
     assert by_sid["IamBoundaryOnExistingRolesImplied"]["Action"] == ["iam:PutRolePermissionsBoundary"]
     assert by_sid["IamBoundaryOnExistingRolesImplied"]["Condition"] == condition
     assert by_sid["IamBoundaryRead"]["Resource"] == ["arn:aws:iam::*:policy/seed-deployer/seed-workload-boundary"]
-    assert by_sid["IamFlowLogRoleWrite"]["Resource"] == ["arn:aws:iam::*:role/seed/seed-*-vpc-flow-logs"]
-    # vpc_network's flow-log role has no boundary yet: it can be passed to VPC flow logs only
-    assert by_sid["IamUnboundedRolesOnlyToFlowLogsDeny"] == {
-        "Sid": "IamUnboundedRolesOnlyToFlowLogsDeny", "Effect": "Deny", "Action": ["iam:PassRole"],
+    # vpc_network's flow-log role is written under the same condition (no statement of its own), and can be
+    # passed to VPC flow logs only
+    assert "IamFlowLogRoleWrite" not in by_sid
+    assert [s["Sid"] for s in document["Statement"] if "iam:CreateRole" in s["Action"]] == ["IamRoleWriteWithBoundary"]
+    assert by_sid["IamFlowLogRolesOnlyToFlowLogsDeny"] == {
+        "Sid": "IamFlowLogRolesOnlyToFlowLogsDeny", "Effect": "Deny", "Action": ["iam:PassRole"],
         "Resource": ["arn:aws:iam::*:role/seed/seed-*-vpc-flow-logs"],
         "Condition": {"StringNotEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}}}
     every = {a for s in document["Statement"] for a in s["Action"]}
@@ -254,6 +257,31 @@ def test_role_writes_need_the_boundary():
         call("iam", "PutRolePermissionsBoundary", {"RoleName": "local-api-task", "PermissionsBoundary": BOUNDARY}),
         call("iam", "PutRolePolicy", {"RoleName": "local-api-task", "PolicyName": "p"}),
     ]) == ["iam:CreateRole on arn:aws:iam::123456789012:role/seed/local-api-task"]
+
+
+def test_the_flow_log_role_writes_need_the_boundary_too():
+    """The evaluator holds the condition on vpc_network's flow-log role like on the derived roles: created
+    without the boundary (or with another), its create and its policy write are denied; one made before the
+    boundary existed gets it with PutRolePermissionsBoundary, then its policy may be written."""
+    document, _warnings = dp.generate(ROLE_CALLS, modules=set())
+    flow = "seed-local-main-vpc-flow-logs"
+    arn = f"arn:aws:iam::123456789012:role/seed/{flow}"
+    unbounded = [call("iam", "CreateRole", {"RoleName": flow, "Path": "/seed/", "Tags": TAGS}),
+                 call("iam", "PutRolePolicy", {"RoleName": flow, "PolicyName": "flow-log-delivery"})]
+    assert dp.evaluate(document, unbounded) == [f"iam:CreateRole on {arn}", f"iam:PutRolePolicy on {arn}"]
+    other = BOUNDARY.replace("seed-workload-boundary", "admin")
+    assert dp.evaluate(document, [
+        call("iam", "CreateRole", {"RoleName": flow, "Path": "/seed/", "PermissionsBoundary": other, "Tags": TAGS}),
+        call("iam", "PutRolePolicy", {"RoleName": flow, "PolicyName": "flow-log-delivery"}),
+    ]) == [f"iam:CreateRole on {arn}", f"iam:PutRolePolicy on {arn}"]
+    assert dp.evaluate(document, [
+        unbounded[0],  # (an administrator's, before the boundary)
+        call("iam", "PutRolePermissionsBoundary", {"RoleName": flow, "PermissionsBoundary": BOUNDARY}),
+        unbounded[1],
+    ]) == [f"iam:CreateRole on {arn}"]
+    # a recording with an unbounded create says so
+    _document, warnings = dp.generate(unbounded, modules=set())
+    assert any(w.startswith(f"iam:CreateRole of {flow} without a permissions boundary") for w in warnings)
 
 
 def test_incident_tickets_calls_are_in_the_labelled_supplement():

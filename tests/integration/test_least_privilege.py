@@ -4,9 +4,9 @@ in it is spare for that run.
 playbooks/bootstrap.yml runs first with administrator credentials (a user with an allow-all policy): the
 deployer role, the permissions boundary of the derived roles, and the buckets whose policies and lifecycle
 rules (resource-policy writes) the deployer may not write. Then site.yml (cold), site.yml (no-op) and
-teardown.yml run with deployer.json alone, the services' roles with the boundary
-(-e service_permissions_boundary). A bucket policy that differs afterwards fails the deployer's run with
-AccessDenied naming s3:PutBucketPolicy.
+teardown.yml run with deployer.json alone, the services' roles and the flow-log role with the boundary
+(-e service_permissions_boundary, -e network_flow_logs_permissions_boundary). A bucket policy that
+differs afterwards fails the deployer's run with AccessDenied naming s3:PutBucketPolicy.
 
 A private local AWS with moto's IAM enforcement on (``POST /moto-api/reset-auth``): the run uses only
 the access key of a user that holds the policy.  moto authorises requests against the resource ``*``
@@ -153,9 +153,10 @@ def test_site_and_teardown_converge_with_only_the_deployer_policy(enforced, tmp_
     # permissions boundary) included
     assert deployer_policy.evaluate(shipped, calls) == []
     assert deployer_policy.untagged_creates(calls) == []
-    created = [c["params"] for c in calls if c["operation"] == "CreateRole" and "vpc-flow-logs" not in
-               c["params"]["RoleName"]]
-    assert created and {p.get("PermissionsBoundary") for p in created} == {deployer_policy.boundary_arn("123456789012")}
+    # every role the deployer creates - the services' and the flow-log role - carries the boundary
+    created = [c["params"] for c in calls if c["operation"] == "CreateRole"]
+    assert any(p["RoleName"].endswith("-vpc-flow-logs") for p in created), [p["RoleName"] for p in created]
+    assert {p.get("PermissionsBoundary") for p in created} == {deployer_policy.boundary_arn("123456789012")}
     assert not [c for c in calls if c["operation"] in ("PutBucketPolicy", "PutBucketLifecycleConfiguration")]
     # the committed document is exactly what the generator makes of this run: it never drifts
     assert deployer_policy.render(deployer_policy.generate(calls)[0]) == POLICY.read_text(encoding="utf-8"), (
@@ -183,6 +184,7 @@ def test_a_changed_bucket_policy_fails_the_deployer_naming_bootstrap(enforced, t
 def test_one_missing_permission_fails_with_access_denied_naming_it(enforced, tmp_path):
     shipped = json.loads(POLICY.read_text(encoding="utf-8"))
     set_policy(enforced, deployer_policy.enforceable_projection(shipped, drop=["ec2:CreateVpc"]))
+    bootstrap(enforced, tmp_path)  # the flow-log role's boundary (network_flow_logs_permissions_boundary)
     ansible, _recording, extra = deployer(enforced, tmp_path, "short")
     enforce(enforced, True)
     try:

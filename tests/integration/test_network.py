@@ -13,6 +13,8 @@ import pytest
 from support.aws import expected_network
 from support.converge import converge
 from support.aws import seed_inventory
+from support.servers import REPO_ROOT
+from support.servers import boto3_client
 
 FULL = dict(name="itest", environment="it", cidr="10.40.0.0/16", az_count=2, nat_mode="per_az",
             database_tier=True, vpc_endpoints={"s3": True, "interface": ["ecr.api", "logs"]},
@@ -214,4 +216,86 @@ def test_lost_responses_to_creates_make_no_duplicates(clean_aws, fault_proxy, an
     again = flaky.module("vpc_network", args)
     assert again["changed"] is False, again["actions"]
     flaky.module("vpc_network", dict(name="lossy", environment="it", state="absent"))
+    assert seed_inventory(clean_aws.endpoint_url) == {}
+
+
+BOUNDARY = "arn:aws:iam::123456789012:policy/seed-deployer/seed-workload-boundary"
+FLOW_ROLE = "seed-it-bounded-vpc-flow-logs"
+
+
+def create_boundary(endpoint_url):
+    """The boundary playbooks/bootstrap.yml creates (an administrator's: made here with boto3)."""
+    document = (REPO_ROOT / "policies" / "workload-boundary.json").read_text(encoding="utf-8")
+    boto3_client("iam", endpoint_url).create_policy(PolicyName="seed-workload-boundary", Path="/seed-deployer/",
+                                                    PolicyDocument=document)
+
+
+def boundary_of(endpoint_url, role=FLOW_ROLE):
+    found = boto3_client("iam", endpoint_url).get_role(RoleName=role)["Role"]
+    return (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+
+
+def test_the_flow_log_role_carries_the_permissions_boundary(clean_aws, ansible):
+    args = dict(name="bounded", environment="it", cidr="10.95.0.0/20", nat_mode="none",
+                security_groups={"enabled": False}, flow_logs={"enabled": True, "permissions_boundary": BOUNDARY})
+
+    # the boundary policy is not there yet (bootstrap.yml not run): refused naming the option, nothing written
+    clean_aws.reset_counts()
+    refused = ansible.module("vpc_network", args)
+    assert refused.get("failed") and refused["msg"].startswith("flow_logs.permissions_boundary:"), refused.get("msg")
+    assert BOUNDARY in refused["msg"] and clean_aws.requests()["writes"] == 0
+    assert clean_aws.requests()["by_action"].get("iam:GetPolicy") == 1
+
+    create_boundary(clean_aws.endpoint_url)
+    created = converge(ansible, clean_aws, args)
+    # converge's re-apply was the no-op: GetRole carries the boundary, no GetPolicy, the same requests as
+    # the same network without the option
+    noop = clean_aws.requests()
+    assert "iam:GetPolicy" not in noop["by_action"] and noop["by_action"]["iam:GetRole"] == 1, noop["by_action"]
+    assert f"create iam role {FLOW_ROLE} with permissions boundary {BOUNDARY}" in created["actions"]
+    assert created["diff"]["after"]["flow_log_role"] == {FLOW_ROLE: {"permissions_boundary": BOUNDARY}}
+    assert boundary_of(clean_aws.endpoint_url) == BOUNDARY
+    clean_aws.reset_counts()
+    without = ansible.module("vpc_network", dict(args, flow_logs={"enabled": True}))
+    assert without["changed"] is False and clean_aws.requests()["total"] == noop["total"], (
+        clean_aws.requests()["by_action"], noop["by_action"])
+
+    # a role without its boundary (made before it existed) gets it, and nothing else is written
+    boto3_client("iam", clean_aws.endpoint_url).delete_role_permissions_boundary(RoleName=FLOW_ROLE)
+    corrected = converge(ansible, clean_aws, args)
+    assert corrected["actions"] == [f"set permissions boundary of iam role {FLOW_ROLE} to {BOUNDARY}"]
+    assert corrected["diff"]["before"]["flow_log_role"] == {FLOW_ROLE: {"permissions_boundary": None}}
+    assert boundary_of(clean_aws.endpoint_url) == BOUNDARY
+
+    converge(ansible, clean_aws, {"name": "bounded", "environment": "it", "state": "absent"})
+    assert seed_inventory(clean_aws.endpoint_url) == {}
+
+
+@pytest.mark.parametrize("flow_logs", [
+    {"enabled": True, "permissions_boundary": "seed-workload-boundary"},
+    {"enabled": True, "permissions_boundary": BOUNDARY, "iam_role_arn": "arn:aws:iam::123456789012:role/mine"},
+])
+def test_a_bad_flow_log_boundary_fails_before_any_request(clean_aws, ansible, flow_logs):
+    clean_aws.reset_counts()
+    result = ansible.module("vpc_network", dict(name="bad", environment="it", cidr="10.70.0.0/16",
+                                                flow_logs=flow_logs))
+    assert result.get("failed") and result["msg"].startswith("flow_logs.permissions_boundary:"), result.get("msg")
+    assert clean_aws.requests()["total"] == 0, clean_aws.requests()["by_action"]
+
+
+def test_the_role_passes_its_boundary_to_each_flow_log_role(clean_aws, ansible):
+    """roles/network: network_flow_logs_permissions_boundary for every network's flow-log role, unless the
+    network gives its own (or its own role)."""
+    create_boundary(clean_aws.endpoint_url)
+    base = dict(nat_mode="none", security_groups={"enabled": False})
+    networks = [dict(base, name="first", cidr="10.96.0.0/20", flow_logs={"enabled": True}),
+                dict(base, name="second", cidr="10.97.0.0/20")]
+    result = ansible.playbook("playbooks/network.yml", extra_vars={
+        "network_environment": "it", "network_networks": networks,
+        "network_flow_logs_permissions_boundary": BOUNDARY})
+    assert not result.failed, [t.get("msg") for t in result.task_results() if t.get("failed")]
+    assert boundary_of(clean_aws.endpoint_url, "seed-it-first-vpc-flow-logs") == BOUNDARY
+    for name in ("first", "second"):
+        gone = ansible.module("vpc_network", {"name": name, "environment": "it", "state": "absent"})
+        assert not gone.get("failed"), gone.get("msg")
     assert seed_inventory(clean_aws.endpoint_url) == {}

@@ -1,8 +1,8 @@
 """Every policy the collection writes passes parliament (https://github.com/duo-labs/parliament) with no
 finding: the shipped deployer policy (as committed, and pinned to an account as
 playbooks/deployer_role.yml creates it), the permissions boundary of the derived roles
-(policies/workload-boundary.json, as shipped and as playbooks/bootstrap.yml creates it), and the roles
-iam_roles.py derives for representative services.
+(policies/workload-boundary.json, as shipped and as playbooks/bootstrap.yml creates it), the roles
+iam_roles.py derives for representative services, and vpc_network's flow-log role.
 
 No exception: the resource-policy writes (bucket policies, lifecycle rules), for which parliament reports
 RESOURCE_POLICY_PRIVILEGE_ESCALATION, are in no policy the collection ships - playbooks/bootstrap.yml
@@ -26,6 +26,7 @@ import deployer_policy  # noqa: E402  pylint: disable=wrong-import-position
 ensure_collection_link()
 sys.path.insert(0, str(REPO_ROOT / ".collections"))
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam_roles  # noqa: E402
+from ansible_collections.seed.aws_migration.plugins.module_utils import network  # noqa: E402
 
 ACCOUNT = "123456789012"
 KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -109,5 +110,23 @@ def test_the_boundary_holds_every_action_a_derived_role_can_get():
     everything.append(iam_roles.task_policy(execute_command=True, s3_prefixes=["uploads/backend/"], kms_keys=[KEY],
                                             efs_access_points=[{"file_system_id": "fs-0123456789abcdef0",
                                                                 "access_point_arn": AP}]))
+    everything.append(network.flow_log_role_policy("aws", "eu-west-1", ACCOUNT, "/seed/prod/main/vpc-flow-logs"))
     derived = {a for p in everything for s in p["Statement"] for a in s["Action"]}
     assert derived == ceiling
+
+
+def test_the_flow_log_role_has_no_finding_and_the_boundary_lets_it_deliver():
+    """vpc_network's flow-log role (its boundary: flow_logs.permissions_boundary) keeps what it needs on a
+    /seed/ log group, the module's default; a group outside /seed/ is cut by the boundary."""
+    group = "/seed/prod/main/vpc-flow-logs"
+    policy = network.flow_log_role_policy("aws", "eu-west-1", ACCOUNT, group)
+    assert findings(policy) == []  # (a trust policy is no identity policy: parliament does not read those)
+    boundary = deployer_policy.pin(json.loads((REPO_ROOT / "policies" / "workload-boundary.json").read_text(
+        encoding="utf-8")), ACCOUNT)
+    base = f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:"
+    for action, resource in (("logs:CreateLogStream", "{0}:log-stream:eni-1-all"),
+                             ("logs:PutLogEvents", "{0}:log-stream:eni-1-all"),
+                             ("logs:DescribeLogStreams", "{0}")):
+        assert deployer_policy.allowed(policy, action, resource.format(base + group))
+        assert deployer_policy.allowed(boundary, action, resource.format(base + group)), action
+        assert not deployer_policy.allowed(boundary, action, resource.format(base + "/other/vpc-flow-logs")), action

@@ -144,4 +144,4 @@ def test_absent_needs_only_identity():
 def test_flow_log_defaults():
     spec = build_spec(params(flow_logs={"enabled": True}))
     assert spec.flow_logs == {"log_group": "/seed/test/main/vpc-flow-logs", "retention_days": 30,
-                              "traffic_type": "ALL", "iam_role_arn": None}
+                              "traffic_type": "ALL", "iam_role_arn": None, "permissions_boundary": None}
