@@ -35,11 +35,13 @@ def policy_document(document):
 
 @H.common_error_handler("create IAM role")
 @retry
-def create_role(client, name, path, trust_policy, description, tags):
+def create_role(client, name, path, trust_policy, description, tags, boundary=None):
+    """A role with its trust policy and tags, and its permissions boundary when one is given (same call)."""
+    extra = {"PermissionsBoundary": boundary} if boundary else {}
     try:
         return client.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust_policy),
                                   Description=description,
-                                  Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["Role"]
+                                  Tags=[{"Key": k, "Value": v} for k, v in tags.items()], **extra)["Role"]
     except client.exceptions.EntityAlreadyExistsException:
         return client.get_role(RoleName=name)["Role"]  # a lost response to an earlier attempt
 

@@ -20,8 +20,6 @@ left alone: removing a ceiling is an administrator's job (the deployer has no
 
 import re
 
-import json
-
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
@@ -216,19 +214,6 @@ def role_needs_policy_write(observed, policy, boundary=None):
     return role is None or (policy or None) != current or bool(boundary and boundary_of(role) != boundary)
 
 
-@SeedErrorHandler.common_error_handler("create IAM role")
-@retry
-def create_role(client, name, path, trust_policy, description, tags, boundary=None):
-    """``iam.create_role``, with the permissions boundary set in the same call when one is given."""
-    if not boundary:
-        return iam.create_role(client, name, path, trust_policy, description, tags)
-    try:
-        return client.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust_policy),
-                                  Description=description, PermissionsBoundary=boundary,
-                                  Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["Role"]
-    except client.exceptions.EntityAlreadyExistsException:
-        return client.get_role(RoleName=name)["Role"]  # a lost response to an earlier attempt
-
 
 @SeedErrorHandler.common_error_handler("set IAM role permissions boundary")
 @retry
@@ -253,7 +238,7 @@ def ensure_role(client, do, name, trust, policy, tags, description, path="/seed/
     role, current = observed or observe_role(client, name)
     if not role:
         with_boundary = f" with permissions boundary {boundary}" if boundary else ""
-        do(f"create iam role {name}{with_boundary}", create_role, client, name, path, trust, description, tags,
+        do(f"create iam role {name}{with_boundary}", iam.create_role, client, name, path, trust, description, tags,
            boundary)
     else:
         if boundary and boundary_of(role) != boundary:

@@ -792,7 +792,7 @@ class NetworkManager:
         role, current = self.flow_log_role
         if not role:
             with_boundary = f" with permissions boundary {boundary}" if boundary else ""
-            self._do(f"create iam role {name}{with_boundary}", iam_roles.create_role, self._iam(), name, "/seed/",
+            self._do(f"create iam role {name}{with_boundary}", iam.create_role, self._iam(), name, "/seed/",
                      trust, f"VPC flow logs of {self._prefix()} (seed.aws_migration)",
                      self._tags(ns.FLOW_LOG_ROLE, "vpc-flow-logs"), boundary)
         else:

@@ -6,6 +6,7 @@ no write (and no extra read: it comes with GetRole) when it is already there."""
 
 import pytest
 
+from ansible_collections.seed.aws_migration.plugins.module_utils import iam
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam_roles
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 
@@ -85,7 +86,7 @@ class _Client:
 
 def test_the_calls_carry_the_boundary():
     client = _Client()
-    iam_roles.create_role(client, "r", "/seed/", TRUST, "d", TAGS, BOUNDARY)
+    iam.create_role(client, "r", "/seed/", TRUST, "d", TAGS, BOUNDARY)
     iam_roles.put_role_permissions_boundary(client, "r", BOUNDARY)
     assert client.requests[0][1]["PermissionsBoundary"] == BOUNDARY and client.requests[0][1]["Path"] == "/seed/"
     assert client.requests[1] == ("PutRolePermissionsBoundary", {"RoleName": "r", "PermissionsBoundary": BOUNDARY})
