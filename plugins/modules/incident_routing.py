@@ -168,13 +168,16 @@ def validate(params):
     return rules
 
 
-def topic_policy(topic_arn, account, rule_arns):
-    """The owner's default statement, and Publish for ``events.amazonaws.com`` from these rules only."""
+def topic_policy(topic_arn, rule_arns):
+    """Publish over TLS only, and Publish for ``events.amazonaws.com`` from these rules only.
+
+    No statement for the account's own principals (AWS's default topic policy grants every principal of the
+    account the topic's management actions through ``AWS:SourceOwner``): within the account, their IAM
+    policies decide.
+    """
     statements = [{
-        "Sid": "AccountOwner", "Effect": "Allow", "Principal": {"AWS": "*"},
-        "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission", "SNS:RemovePermission",
-                   "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
-        "Resource": topic_arn, "Condition": {"StringEquals": {"AWS:SourceOwner": account}}}]
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+        "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
     if rule_arns:
         statements.append({
             "Sid": "EventBridgeRules", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
@@ -201,7 +204,6 @@ class RoutingManager:
     def _locate(self):
         region = self.module.region
         account = api.account_id(self.module.seed_client("sts"))
-        self.account = account
         self.topic_arn = f"arn:aws:sns:{region}:{account}:{self.name}"
         self.rule_arn = lambda name: f"arn:aws:events:{region}:{account}:rule/{name}"
 
@@ -239,7 +241,7 @@ class RoutingManager:
         topic = self._read_topic()
         rules = {r["name"]: self._read_rule(r["name"]) for r in self.rules}
         wanted_rules = [r for r in self.rules if r["state"] == "present"]
-        policy = topic_policy(self.topic_arn, self.account, [self.rule_arn(r["name"]) for r in wanted_rules])
+        policy = topic_policy(self.topic_arn, [self.rule_arn(r["name"]) for r in wanted_rules])
         kms = self.params.get("kms_master_key_id") or None
         emails = list(dict.fromkeys(self.params["emails"]))
 

@@ -2,7 +2,10 @@
 finding: the shipped deployer policy (as committed, and pinned to an account as
 playbooks/deployer_role.yml creates it), the permissions boundary of the derived roles
 (policies/workload-boundary.json, as shipped and as playbooks/bootstrap.yml creates it), the roles
-iam_roles.py derives for representative services, and vpc_network's flow-log role.
+iam_roles.py derives for representative services, vpc_network's flow-log role, and the resource and trust
+policies the modules write (trail bucket, maintenance page buckets, incident topic). Role trust policies
+have no Resource element, which parliament's grammar requires: IAM Access Analyzer validates them
+(role security, entry point validate: type AWS::IAM::AssumeRolePolicyDocument).
 
 No exception: the resource-policy writes (bucket policies, lifecycle rules), for which parliament reports
 RESOURCE_POLICY_PRIVILEGE_ESCALATION, are in no policy the collection ships - playbooks/bootstrap.yml
@@ -130,3 +133,32 @@ def test_the_flow_log_role_has_no_finding_and_the_boundary_lets_it_deliver():
         assert deployer_policy.allowed(policy, action, resource.format(base + group))
         assert deployer_policy.allowed(boundary, action, resource.format(base + group)), action
         assert not deployer_policy.allowed(boundary, action, resource.format(base + "/other/vpc-flow-logs")), action
+
+
+# ---------------------------------------------------------------- resource and trust policies the modules write
+
+
+def _module(name):
+    import importlib
+    return importlib.import_module(f"ansible_collections.seed.aws_migration.plugins.modules.{name}")
+
+
+TRAIL = f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/production-audit"
+TOPIC = f"arn:aws:sns:eu-west-1:{ACCOUNT}:production-security-incidents"
+RULES = [f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/production-guardduty-findings",
+         f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/production-alarms"]
+
+
+@pytest.mark.parametrize("name,document", [
+    ("trail bucket policy (trail_bucket)",
+     lambda: _module("trail_bucket").bucket_policy("production-seed-audit-trail", ACCOUNT, TRAIL)),
+    ("maintenance page public read (static_website)",
+     lambda: _module("static_website").public_read_policy("app.production.seed.example.com")),
+    ("incident topic policy (incident_routing)", lambda: _module("incident_routing").topic_policy(TOPIC, RULES)),
+    ("incident topic policy without rules (incident_routing)",
+     lambda: _module("incident_routing").topic_policy(TOPIC, [])),
+])
+def test_resource_and_trust_policies_the_modules_write_have_no_finding(name, document):
+    written = document()
+    assert written["Statement"], name
+    assert findings(written) == [], name

@@ -49,16 +49,18 @@ def test_routing_patterns_may_be_json_and_absent_rules_need_none():
 
 
 def test_topic_policy_lets_only_the_rules_publish():
-    policy = incident_routing.topic_policy("arn:aws:sns:us-east-1:123456789012:t", "123456789012",
+    policy = incident_routing.topic_policy("arn:aws:sns:us-east-1:123456789012:t",
                                            ["arn:aws:events:us-east-1:123456789012:rule/b",
                                             "arn:aws:events:us-east-1:123456789012:rule/a"])
-    owner, events = policy["Statement"]
-    assert owner["Condition"] == {"StringEquals": {"AWS:SourceOwner": "123456789012"}}
+    tls, events = policy["Statement"]
+    assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # nothing granted to the account's principals by the topic itself (AWS's default policy does)
+    assert not [s for s in policy["Statement"] if s["Effect"] == "Allow" and s["Principal"] != events["Principal"]]
     assert events["Principal"] == {"Service": "events.amazonaws.com"} and events["Action"] == "sns:Publish"
     assert events["Condition"]["ArnEquals"]["aws:SourceArn"] == [
         "arn:aws:events:us-east-1:123456789012:rule/a", "arn:aws:events:us-east-1:123456789012:rule/b"]
     # No rule: no statement for EventBridge at all.
-    assert len(incident_routing.topic_policy("arn", "1", [])["Statement"]) == 1
+    assert len(incident_routing.topic_policy("arn", [])["Statement"]) == 1
 
 
 def test_routing_bad_input_fails_before_any_client(monkeypatch):
