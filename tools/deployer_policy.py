@@ -292,7 +292,11 @@ def iam_actions(call: dict[str, Any]) -> list[str]:
         model = botocore.session.get_session().get_service_model(service).operation_model(operation)
         return [f"apigateway:{model.http['method']}"]
     if service == "s3":
-        return [S3_ACTIONS.get(operation, f"s3:{operation}")]
+        actions = [S3_ACTIONS.get(operation, f"s3:{operation}")]
+        objects = ((call.get("params") or {}).get("Delete") or {}).get("Objects") or []
+        if operation == "DeleteObjects" and any(o.get("VersionId") for o in objects if isinstance(o, dict)):
+            actions.append("s3:DeleteObjectVersion")  # a versioned delete is authorised per version
+        return actions
     prefix = {"monitoring": "cloudwatch"}.get(call["signing_name"], call["signing_name"])
     return [f"{prefix}:{operation}"]
 
