@@ -214,7 +214,6 @@ def role_needs_policy_write(observed, policy, boundary=None):
     return role is None or (policy or None) != current or bool(boundary and boundary_of(role) != boundary)
 
 
-
 @SeedErrorHandler.common_error_handler("set IAM role permissions boundary")
 @retry
 def put_role_permissions_boundary(client, name, boundary):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
@@ -98,8 +97,9 @@ def test_values_pass_the_role_argument_specs(inventory, tmp_path):
             tasks.append({
                 "name": f"{role} ({entry}): {', '.join(provided)}",
                 "ansible.builtin.validate_argument_spec": {
-                    "argument_spec": {n: {k: v for k, v in o.items() if k != "required"}
-                                  for n, o in _without_defaults(options).items()},
+                    "argument_spec": {
+                        n: {k: v for k, v in o.items() if k != "required"}
+                        for n, o in _without_defaults(options).items()},
                     "provided_arguments": {n: "{{ %s }}" % n for n in provided},
                 },
             })
@@ -118,4 +118,3 @@ def test_values_pass_the_role_argument_specs(inventory, tmp_path):
     assert proc.returncode == 0 and not failures, failures or proc.stderr[-3000:]
     validated = [t["task"]["name"] for play in data["plays"] for t in play["tasks"]]
     assert len(validated) == len(tasks)
-
