@@ -28,6 +28,8 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import paginate_all
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ACCESS_DENIED_CODES
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import aws_error_code
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.iam import policy_document
@@ -279,7 +281,6 @@ def location_text(locations):
 # --- Access Analyzer not available --------------------------------------------------------------
 # Answers that mean "this endpoint, with these credentials, will not validate policies" - not a
 # problem of the policy, and the same for every policy of the run.
-ACCESS_DENIED_CODES = ("AccessDeniedException", "AccessDenied")
 UNKNOWN_CREDENTIALS_CODES = ("UnrecognizedClientException", "InvalidClientTokenId")
 UNKNOWN_OPERATION_CODES = ("UnknownOperationException", "InvalidAction")
 # A bare HTTP status (botocore found no AWS error in the body): no Access Analyzer API answered.
@@ -291,11 +292,10 @@ def unavailable_reason(error):
     exc = getattr(error, "exception", None) or error
     if botocore is not None and isinstance(exc, botocore.exceptions.ConnectionError):
         return f"cannot connect to its endpoint ({exc})"
-    response = getattr(exc, "response", None)
-    if not isinstance(response, dict):
+    code = aws_error_code(exc)
+    if not code:
         return None
-    code = str(response.get("Error", {}).get("Code", ""))
-    message = str(response.get("Error", {}).get("Message", "")).strip()
+    message = str(exc.response.get("Error", {}).get("Message", "")).strip()
     if code in ACCESS_DENIED_CODES:
         return f"{code}: these credentials may not call access-analyzer:ValidatePolicy ({message})"
     if code in UNKNOWN_CREDENTIALS_CODES:

@@ -50,6 +50,20 @@ MISSING_CODES = [
 ]
 
 
+# Error codes of a denied call (S3, most JSON APIs, EC2).
+ACCESS_DENIED_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
+
+
+def aws_error_code(error):
+    """The AWS error code behind ``error`` (a SeedAWSError or a botocore ClientError); "" when it has none."""
+    response = getattr(getattr(error, "exception", None) or error, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def is_access_denied(error):
+    return aws_error_code(error) in ACCESS_DENIED_CODES
+
+
 class SeedErrorHandler(AWSErrorHandler):
     """amazon.aws's decorator-based handler, raising our exception type."""
 

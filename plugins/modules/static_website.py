@@ -153,6 +153,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_p
 from ansible_collections.seed.aws_migration.plugins.module_utils import s3_website as web
 from ansible_collections.seed.aws_migration.plugins.module_utils import security as api
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import is_access_denied
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
 from ansible_collections.seed.aws_migration.plugins.module_utils.route53 import S3_WEBSITE_ZONES
@@ -177,7 +178,6 @@ PUBLIC_READ_BLOCK = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPu
                      "RestrictPublicBuckets": False}
 PRIVATE_BLOCK = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
                  "RestrictPublicBuckets": True}
-ACCESS_DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 # The IAM action of each write (S3's AccessDenied does not always name it)
 IAM_ACTIONS = {"put_bucket_policy": "s3:PutBucketPolicy", "delete_bucket_policy": "s3:DeleteBucketPolicy",
                "put_public_access_block": "s3:PutBucketPublicAccessBlock", "create_bucket": "s3:CreateBucket",
@@ -356,8 +356,7 @@ class WebsiteManager:
         try:
             return call(*args)
         except SeedAWSError as e:
-            error = getattr(getattr(e, "exception", None), "response", None) or {}
-            if error.get("Error", {}).get("Code") not in ACCESS_DENIED:
+            if not is_access_denied(e):
                 raise
             name = getattr(call, "__name__", "")
             hint = RESOURCE_POLICY_HINT if name in RESOURCE_POLICY_CALLS else WRITE_HINT
@@ -377,8 +376,7 @@ class WebsiteManager:
         try:
             website = web.get_bucket_website(self.s3, self.name)
         except SeedAWSError as e:
-            error = getattr(getattr(e, "exception", None), "response", None) or {}
-            if error.get("Error", {}).get("Code") in ACCESS_DENIED:
+            if is_access_denied(e):
                 raise SeedAWSError(message=f"name: access denied reading bucket {self.name} (s3:GetBucketWebsite): "
                                            "the name may belong to another account, or the credentials may not read "
                                            "this bucket", exception=e.exception) from None

@@ -98,6 +98,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_p
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import security as api
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import is_access_denied
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import TAG_COMPONENT
@@ -107,7 +108,6 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import 
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 TRAIL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$")
 LIFECYCLE_ID = "seed-trail-expiration"
-ACCESS_DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 BOOTSTRAP_HINT = ("{action} denied: the bucket policy and lifecycle rule of the trail bucket are written by "
                   "playbooks/bootstrap.yml with administrator credentials (the deployer policy only reads them); "
                   "run it, then this again")
@@ -197,8 +197,7 @@ class BucketManager:
         try:
             return self._do(action, call, *args)
         except SeedAWSError as e:
-            error = getattr(getattr(e, "exception", None), "response", None) or {}
-            if error.get("Error", {}).get("Code") not in ACCESS_DENIED:
+            if not is_access_denied(e):
                 raise
             hint = BOOTSTRAP_HINT.format(action=IAM_ACTIONS.get(getattr(call, "__name__", ""), "the write"))
             raise SeedAWSError(message=f"{e.message}: {hint}", exception=e.exception) from None

@@ -38,7 +38,6 @@ from ansible.module_utils import _internal
 from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.common.json import Direction
 from ansible.module_utils.common.json import get_module_encoder
-from ansible.module_utils.six import string_types
 from ansible.plugins.action.normal import ActionModule as NormalActionModule
 from ansible.utils.display import Display
 from ansible.vars.clean import remove_internal_keys
@@ -115,7 +114,7 @@ class InProcessModuleAction(NormalActionModule):
             interpreter = self._templar.template(interpreter)
         except Exception as e:  # pylint: disable=broad-exception-caught
             return None, "ansible_python_interpreter cannot be templated here (%s)" % e
-        if not isinstance(interpreter, string_types) or \
+        if not isinstance(interpreter, str) or \
                 os.path.abspath(interpreter.strip()) != os.path.abspath(sys.executable):
             return None, "ansible_python_interpreter %r is not the controller's Python %s" % (interpreter, sys.executable)
         context = self._shared_loader_obj.module_loader.find_plugin_with_context(
