@@ -10,7 +10,10 @@ definition twice only adds a revision, which the next run recognises as identica
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import paginate_all
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler as H
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import WaitTimeoutError
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
+from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import fail_wait
+from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_for
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 
@@ -84,16 +87,24 @@ def deregister_task_definition(client, arn):
 
 
 # --- services ------------------------------------------------------------------------------------
-@H.list_error_handler("describe ECS service", None)
+@H.list_error_handler("describe ECS services", [])
 @retry
+def describe_services(client, cluster, names):
+    """The named services that exist and are not INACTIVE (deleted), ten names per request."""
+    found = []
+    for start in range(0, len(names), 10):
+        try:
+            result = client.describe_services(cluster=cluster, services=list(names[start:start + 10]),
+                                              include=["TAGS"])
+        except client.exceptions.ClusterNotFoundException:
+            return []
+        found.extend(s for s in result["services"] if s.get("status") != "INACTIVE")
+    return found
+
+
 def describe_service(client, cluster, name):
     """The service if it exists and is not INACTIVE (deleted), else None."""
-    try:
-        result = client.describe_services(cluster=cluster, services=[name], include=["TAGS"])
-    except client.exceptions.ClusterNotFoundException:
-        return None
-    services = [s for s in result["services"] if s.get("status") != "INACTIVE"]
-    return services[0] if services else None
+    return next(iter(describe_services(client, cluster, [name])), None)
 
 
 @H.common_error_handler("create ECS service")
@@ -202,6 +213,86 @@ def service_facts(service):
         "rollout_state": primary.get("rolloutState"),
         "events": [e.get("message") for e in (service.get("events") or [])[:10]],
     }
+
+
+# --- rollouts --------------------------------------------------------------------------------------
+def primary_deployment(service):
+    return next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+
+
+def rollout_progress(service):
+    """``(done, failed, state)`` of the service's primary deployment; ``state`` is a short text."""
+    primary = primary_deployment(service)
+    state = primary.get("rolloutState")
+    # Without a rollout state (services deployed by a CODE_DEPLOY or EXTERNAL controller) one
+    # deployment running every desired task is done.
+    done = state == "COMPLETED" or (state is None and len(service.get("deployments", [])) == 1 and
+                                    service.get("runningCount") == service.get("desiredCount"))
+    return done, state == "FAILED", f"{state} ({primary.get('runningCount')}/{primary.get('desiredCount')} running)"
+
+
+def rollout_failure_report(client, cluster, service):
+    """What went wrong, in AWS's words: the rollout reason, recent events, stopped tasks' reasons."""
+    lines = []
+    reason = primary_deployment(service).get("rolloutStateReason")
+    if reason:
+        lines.append(f"Rollout: {reason}")
+    events = [e.get("message") for e in (service.get("events") or [])[:5]]
+    if events:
+        lines.append("Recent events: " + " | ".join(events))
+    reasons = []
+    for task in stopped_tasks(client, cluster, service["serviceName"]):
+        containers = "; ".join(f"{c.get('name')}: {c.get('reason') or 'exit ' + str(c.get('exitCode'))}"
+                               for c in task.get("containers", []) if c.get("reason") or c.get("exitCode"))
+        reasons.append(f"{task['taskArn'].split('/')[-1]}: {task.get('stoppedReason')}"
+                       + (f" ({containers})" if containers else ""))
+    if reasons:
+        lines.append("Stopped tasks: " + " | ".join(reasons))
+    return " ".join(lines) or "ECS gave no reason."
+
+
+def wait_for_rollouts(client, cluster, names, timeout, delay=5, max_delay=15):
+    """Wait until the primary deployment of every named service has completed; the services by name.
+
+    One DescribeServices per poll (ten services per request) for the services still rolling out, so
+    services started together finish in the time of the slowest. A failed rollout ends the wait with
+    that service's report; a service that does not exist ends it too; a timeout names every service
+    still rolling out, with its report.
+    """
+    pending = sorted(set(names))
+    several = len(pending) > 1
+    what = (f"the rollouts of services {', '.join(pending)}" if several
+            else f"the rollout of service {pending[0]}")
+    done, last = {}, {}
+
+    def poll():
+        found = {s["serviceName"]: s for s in describe_services(client, cluster, pending)}
+        missing = [name for name in pending if name not in found]
+        if missing:
+            fail_wait(f"Service {', '.join(missing)} does not exist in cluster {cluster}, so there is no rollout "
+                      "to wait for.")
+        states = []
+        for name in list(pending):
+            service = last[name] = found[name]
+            finished, failed, state = rollout_progress(service)
+            if failed:
+                fail_wait(f"Rollout of service {name} failed. {rollout_failure_report(client, cluster, service)}")
+            if finished:
+                done[name] = service
+                pending.remove(name)
+            else:
+                states.append(f"{name}: {state}" if several else state)
+        return not pending, "; ".join(states)
+
+    try:
+        wait_for(poll, what, timeout, delay=delay, max_delay=max_delay)
+    except WaitTimeoutError as e:
+        reports = [(f"{name}: " if several else "") + rollout_failure_report(client, cluster, last[name])
+                   for name in pending if name in last]
+        if reports:
+            raise WaitTimeoutError(message=f"{e.message}. {' '.join(reports)}") from None
+        raise
+    return done
 
 
 # --- capacity provider strategies (ecs_cluster's default, ecs_service's own) -----------------------

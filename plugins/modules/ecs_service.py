@@ -381,7 +381,11 @@ options:
         type: bool
         default: false
   wait:
-    description: Whether to wait for the rollout to complete after a change.
+    description:
+      - Whether to wait for the rollout to complete after a change.
+      - With V(false) the module returns once the deployment has started (RV(rollout=started)); to deploy several
+        services and wait for them together, pass V(false) here and then give their names to
+        M(seed.aws_migration.ecs_service_info) with O(seed.aws_migration.ecs_service_info#module:wait=true).
     type: bool
     default: true
   wait_timeout:
@@ -479,6 +483,15 @@ service:
       type: list
       elements: str
       sample: ["(service backend) has reached a steady state."]
+rollout:
+  description:
+    - V(none) when the run started no deployment.
+    - V(completed) when it started one and waited for it (O(wait=true)).
+    - V(started) when it started one and did not wait (O(wait=false)), or in check mode when a real run would start
+      one.
+  returned: always
+  type: str
+  sample: completed
 task_definition:
   description: The task definition in use (C(arn), C(family), C(revision)).
   returned: when state is present
@@ -506,8 +519,6 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.modules import 
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import TAG_COMPONENT
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import TAG_MANAGED_BY
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_delta
-from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import fail_wait
-from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_for
 from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_until_gone
 
 # Marks a service whose autoscaling this module set up (see present()).
@@ -571,6 +582,7 @@ class ServiceManager:
         validate(self.params)  # before any client exists
         self.ecs = module.seed_client("ecs")
         self.actions = []
+        self.rollout = "none"
         self.cluster = self.params["cluster"]
         self.name = self.params["name"]
         self.family = self.params["family"] or f"{self.cluster.split('/')[-1]}-{self.name}"
@@ -707,6 +719,9 @@ class ServiceManager:
                                          if wanted_scaling is not None or had_scaling else (None, None))
         if rollout and self.params["wait"] and not self.check_mode:
             service = self._wait_for_rollout()
+            self.rollout = "completed"
+        elif rollout:
+            self.rollout = "started"
         before = {"task_definition": canonical(current_td) if current_td else None, "service": before_service,
                   "autoscaling": before_scaling}
         after = {"task_definition": canonical(desired_td), "service": after_service, "autoscaling": after_scaling}
@@ -877,44 +892,7 @@ class ServiceManager:
         return current, wanted
 
     def _wait_for_rollout(self):
-        seen = {}
-
-        def poll():
-            service = ecs.describe_service(self.ecs, self.cluster, self.name)
-            seen["service"] = service
-            primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
-            state = primary.get("rolloutState")
-            if state == "FAILED":
-                fail_wait(self._failure_report(service, primary))
-            done = state == "COMPLETED" or (state is None and len(service.get("deployments", [])) == 1 and
-                                            service.get("runningCount") == service.get("desiredCount"))
-            return done, f"{state} ({primary.get('runningCount')}/{primary.get('desiredCount')} running)"
-
-        try:
-            wait_for(poll, f"the rollout of service {self.name}", self.params["wait_timeout"], delay=5, max_delay=15)
-        except SeedAWSError as e:
-            if "Timed out" in (e.message or "") and seen.get("service"):
-                raise SeedAWSError(message=f"{e.message}. {self._failure_report(seen['service'], {})}") from None
-            raise
-        return seen["service"]
-
-    def _failure_report(self, service, primary):
-        """What went wrong, in AWS's words: the rollout reason, recent events, stopped tasks' reasons."""
-        lines = []
-        if primary.get("rolloutStateReason"):
-            lines.append(f"Rollout: {primary['rolloutStateReason']}")
-        events = [e.get("message") for e in (service.get("events") or [])[:5]]
-        if events:
-            lines.append("Recent events: " + " | ".join(events))
-        reasons = []
-        for task in ecs.stopped_tasks(self.ecs, self.cluster, self.name):
-            containers = "; ".join(f"{c.get('name')}: {c.get('reason') or 'exit ' + str(c.get('exitCode'))}"
-                                   for c in task.get("containers", []) if c.get("reason") or c.get("exitCode"))
-            reasons.append(f"{task['taskArn'].split('/')[-1]}: {task.get('stoppedReason')}"
-                           + (f" ({containers})" if containers else ""))
-        if reasons:
-            lines.append("Stopped tasks: " + " | ".join(reasons))
-        return "Rollout of service {0} failed. {1}".format(self.name, " ".join(lines) or "ECS gave no reason.")
+        return ecs.wait_for_rollouts(self.ecs, self.cluster, [self.name], self.params["wait_timeout"])[self.name]
 
     # -- absent ---------------------------------------------------------------------------------
     def absent(self):
@@ -1042,7 +1020,8 @@ def main():
             before, after, service, _fields = manager.absent()
     except SeedAWSError as e:
         module.fail_json_aws_error(e)
-    result = {"changed": bool(manager.actions), "actions": manager.actions, "service": ecs.service_facts(service)}
+    result = {"changed": bool(manager.actions), "actions": manager.actions, "service": ecs.service_facts(service),
+              "rollout": manager.rollout}
     if module.params["state"] == "present" and service and service.get("taskDefinition"):
         arn = service["taskDefinition"]
         result["task_definition"] = {"arn": arn, "family": arn.split("/")[-1].rsplit(":", 1)[0],

@@ -5,11 +5,16 @@
 
 DOCUMENTATION = r"""
 module: ecs_service_info
-short_description: Read ECS services - task definition, counts, rollout state, recent events
+short_description: Read ECS services - task definition, counts, rollout state, recent events - or wait for their rollouts
 version_added: 1.0.0
 description:
   - Returns the services of a cluster (or the named ones) in the shape of the RV(seed.aws_migration.ecs_service#module:service)
     return value of M(seed.aws_migration.ecs_service).
+  - With O(wait=true) it first waits until the rollout of every named service has completed, polling them together
+    (one C(ecs:DescribeServices) per ten services), so services deployed with
+    O(seed.aws_migration.ecs_service#module:wait=false) roll out in parallel and the wait lasts as long as the slowest.
+    A failed rollout ends the wait with that service's rollout reason, recent events and the reasons its stopped tasks
+    give; a timeout names every service still rolling out, with the same report.
 author:
   - Seed platform team (@seed-platform)
 options:
@@ -21,6 +26,16 @@ options:
     description: Services to read; all services of the cluster when not given.
     type: list
     elements: str
+  wait:
+    description:
+      - Wait for the rollouts of the services (O(names), or every service of the cluster) to complete before reading
+        them. A named service that does not exist fails the wait.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait for the rollouts, all together.
+    type: int
+    default: 900
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -33,6 +48,24 @@ EXAMPLES = r"""
   seed.aws_migration.ecs_service_info:
     cluster: production
   register: found
+
+- name: Deploy two services without waiting for each...
+  seed.aws_migration.ecs_service:
+    cluster: production
+    name: "{{ item }}"
+    task: "{{ tasks[item] }}"
+    subnets: "{{ private_subnets }}"
+    wait: false
+  loop: [frontend, backend]
+  register: deployed
+
+- name: ...then wait for their rollouts together
+  seed.aws_migration.ecs_service_info:
+    cluster: production
+    names: "{{ deployed.results | selectattr('rollout', 'eq', 'started') | map(attribute='item') | list }}"
+    wait: true
+    wait_timeout: 1200
+  when: deployed.results | selectattr('rollout', 'eq', 'started') | list | length > 0
 """
 
 RETURN = r"""
@@ -52,17 +85,24 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.modules import 
 
 
 def main():
-    argument_spec = dict(cluster=dict(type="str", required=True), names=dict(type="list", elements="str"))
+    argument_spec = dict(cluster=dict(type="str", required=True), names=dict(type="list", elements="str"),
+                         wait=dict(type="bool", default=False), wait_timeout=dict(type="int", default=900))
     module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    if params["wait_timeout"] < 0:
+        module.fail_json(msg="wait_timeout: must be 0 or more seconds")
     client = module.seed_client("ecs")
     try:
-        names = module.params["names"]
+        names = params["names"]
         if names is None:
-            names = [arn.split("/")[-1] for arn in ecs.list_services(client, module.params["cluster"])]
-        services = [ecs.describe_service(client, module.params["cluster"], name) for name in names]
+            names = [arn.split("/")[-1] for arn in ecs.list_services(client, params["cluster"])]
+        if params["wait"] and names:
+            services = list(ecs.wait_for_rollouts(client, params["cluster"], names, params["wait_timeout"]).values())
+        else:
+            services = ecs.describe_services(client, params["cluster"], names) if names else []
     except SeedAWSError as e:
         module.fail_json_aws_error(e)
-    facts = sorted((ecs.service_facts(s) for s in services if s), key=lambda s: s["name"])
+    facts = sorted((ecs.service_facts(s) for s in services), key=lambda s: s["name"])
     module.exit_json(changed=False, services=facts)
 
 

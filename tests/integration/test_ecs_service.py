@@ -134,6 +134,37 @@ def test_service_lifecycle(platform, clean_aws, ansible):
     assert scaling_targets() == []
 
 
+def test_services_started_without_waiting_are_awaited_together(platform, clean_aws, ansible):
+    """wait: false returns once the deployment started (rollout=started); ecs_service_info wait: true then
+    waits for both rollouts with one DescribeServices per poll (moto completes a rollout at once)."""
+    names = ["frontend", "backend"]
+    for name in names:
+        args = service_args(platform, name=name, wait=False, autoscaling=None)
+        args["task"]["log_group"] = f"/seed/it/{name}"
+        container(args)["name"] = name
+        predicted = ansible.module("ecs_service", args, check=True)
+        assert predicted["rollout"] == "started", predicted.get("msg")
+        started = converge(ansible, clean_aws, args, "ecs_service")
+        assert started["rollout"] == "started" and started["service"]["name"] == name
+        again = ansible.module("ecs_service", args)
+        assert again["changed"] is False and again["rollout"] == "none"
+
+    clean_aws.reset_counts()
+    waited = ansible.module("ecs_service_info", {"cluster": "it", "names": names, "wait": True, "wait_timeout": 60})
+    assert not waited.get("failed"), waited.get("msg")
+    assert [s["name"] for s in waited["services"]] == ["backend", "frontend"]
+    assert {s["rollout_state"] for s in waited["services"]} == {"COMPLETED"}
+    assert clean_aws.requests()["by_action"] == {"ecs:DescribeServices": 1}
+
+    # A waited-for service that does not exist fails the wait, naming it.
+    missing = ansible.module("ecs_service_info", {"cluster": "it", "names": ["frontend", "web"], "wait": True,
+                                                  "wait_timeout": 30})
+    assert missing.get("failed") and "Service web does not exist in cluster it" in missing["msg"]
+    # Without wait a missing service is left out.
+    read = ansible.module("ecs_service_info", {"cluster": "it", "names": ["frontend", "web"]})
+    assert [s["name"] for s in read["services"]] == ["frontend"]
+
+
 @pytest.mark.parametrize("mutate, field", [
     (lambda a: a["task"].update(cpu=256, memory=4096), "task.memory"),
     (lambda a: container(a).update(ports=[70000]), "task.containers[0].ports[0]"),

@@ -45,7 +45,7 @@ def manager(**params):
 
 
 def test_failed_rollout_reports_events_and_stopped_task_reasons(monkeypatch):
-    monkeypatch.setattr(ecs, "describe_service", lambda client, cluster, name: FAILED_SERVICE)
+    monkeypatch.setattr(ecs, "describe_services", lambda client, cluster, names: [FAILED_SERVICE])
     monkeypatch.setattr(ecs, "stopped_tasks", lambda client, cluster, name: STOPPED_TASKS)
     with pytest.raises(SeedAWSError) as e:
         manager()._wait_for_rollout()
@@ -60,7 +60,7 @@ def test_failed_rollout_reports_events_and_stopped_task_reasons(monkeypatch):
 def test_rollout_timeout_says_where_it_stood(monkeypatch):
     in_progress = dict(FAILED_SERVICE, deployments=[dict(FAILED_SERVICE["deployments"][0], rolloutState="IN_PROGRESS",
                                                          rolloutStateReason="ECS deployment ecs-svc/2 in progress.")])
-    monkeypatch.setattr(ecs, "describe_service", lambda client, cluster, name: in_progress)
+    monkeypatch.setattr(ecs, "describe_services", lambda client, cluster, names: [in_progress])
     monkeypatch.setattr(ecs, "stopped_tasks", lambda client, cluster, name: STOPPED_TASKS[:1])
     with pytest.raises(SeedAWSError) as e:
         manager(wait_timeout=0)._wait_for_rollout()
@@ -72,7 +72,7 @@ def test_rollout_timeout_says_where_it_stood(monkeypatch):
 def test_completed_rollout_returns_the_service(monkeypatch):
     done = dict(FAILED_SERVICE, runningCount=2, deployments=[dict(FAILED_SERVICE["deployments"][0],
                                                                   rolloutState="COMPLETED", runningCount=2)])
-    monkeypatch.setattr(ecs, "describe_service", lambda client, cluster, name: done)
+    monkeypatch.setattr(ecs, "describe_services", lambda client, cluster, names: [done])
     assert manager()._wait_for_rollout() is done
 
 
