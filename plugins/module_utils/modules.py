@@ -54,12 +54,13 @@ class SeedAWSModule(AnsibleAWSModule):
         """A boto3 client with the collection's retry policy (see ``_CLIENT_CONFIG``)."""
         return self.client(service, config=Config(**_CLIENT_CONFIG))
 
-    def exit_converged(self, manager_class, key, facts_after):
+    def exit_converged(self, manager_class, key, facts_after, extra=None):
         """Converge with ``manager_class(self)`` and exit with ``changed``, ``actions``, ``<key>`` and ``diff``.
 
         The manager's ``present()`` / ``absent()`` return ``(facts_before, view_before, view_after)`` and
         record every write in ``manager.actions``. ``facts_after(manager)`` gives the facts after a real run;
-        check mode returns the facts from before, since nothing changed.
+        check mode returns the facts from before, since nothing changed. ``extra(manager)``: more result keys
+        (check mode included).
         """
         try:
             manager = manager_class(self)
@@ -69,6 +70,8 @@ class SeedAWSModule(AnsibleAWSModule):
             self.fail_json_aws_error(e)
         result = {"changed": bool(manager.actions), "actions": manager.actions,
                   key: facts_before if self.check_mode else facts_after(manager)}
+        if extra:
+            result.update(extra(manager))
         if self._diff:
             result["diff"] = build_diff(before, after)
         self.exit_json(**result)

@@ -195,6 +195,18 @@ options:
           - When not given it is derived from the list order - the next multiple of 10 after the previous rule's
             priority that no rule claims - so the rules are evaluated in list order and a rerun derives the same.
         type: int
+  defer_removals:
+    description:
+      - Make before break. With V(true), rules and target groups of this load balancer that are no longer wanted are
+        left in place - they go on routing, and services may still be registered in those target groups - and are
+        listed in RV(deferred_removals); a later run without it removes them. Everything else converges as usual.
+      - A rule that sits on a priority a wanted rule takes is replaced all the same (two rules cannot share a
+        priority).
+      - For moving a service from one load balancer to another without a gap, for example
+        C(playbooks/site.yml) when the HTTP API is switched on - the public C(/api/*) rule and its target group stay
+        until the backend service runs behind the API's internal load balancer.
+    type: bool
+    default: false
   wait:
     description: Whether to wait for the load balancer to become active (and, with O(state=absent), to be gone).
     type: bool
@@ -264,6 +276,21 @@ actions:
   elements: str
   sample: ["create load balancer shop (internet-facing, 2 subnets)", "create target group shop-web (HTTP:8080, ip)",
            "create listener http (HTTP:80) -> forward to shop-web", "create rule 10 on http: path /api/* -> shop-api"]
+deferred_removals:
+  description: What O(defer_removals=true) left in place that a run without it removes (empty lists otherwise).
+  returned: always
+  type: dict
+  contains:
+    rules:
+      description: "The rules left in place, as C(<listener> rule <priority>: <conditions> -> <target group>)."
+      type: list
+      elements: str
+      sample: ["http rule 10: path /api/* -> shop-api"]
+    target_groups:
+      description: Names of the target groups left in place.
+      type: list
+      elements: str
+      sample: ["shop-api"]
 load_balancer:
   description: The load balancer as it is after the run (before it, in check mode). Empty when it does not exist.
   returned: always
@@ -419,6 +446,7 @@ def build_spec(params):
                             tags=dict(params.get("tags") or {}), purge_tags=params.get("purge_tags", True),
                             deletion_protection=bool(params.get("deletion_protection")),
                             force_absent=bool(params.get("force_absent")), wait=params.get("wait", True),
+                            defer_removals=bool(params.get("defer_removals")),
                             wait_timeout=params.get("wait_timeout") or 600)
     for key in spec.tags:
         if key.startswith("seed:") or key.startswith("aws:"):
@@ -646,15 +674,19 @@ def desired_label(rule):
     return rule_label(rule["path_patterns"], rule["host_headers"], rule["target_group"])
 
 
-def plan_rules(current, desired):
+def plan_rules(current, desired, keep=False):
     """Operations that turn a listener's ``current`` rules (described) into the ``desired`` ones (spec).
 
     Rules are matched by their conditions first (a match keeps its ARN: its target group and priority
     change in place), then, among the rest, by priority (conditions change in place); what is left is
     deleted or created. Order: deletes, modifications, priority moves (one rule at a time, each to a
     free priority; a cycle goes through a temporary one), creates. Returns a list of tuples:
-    ``("delete", rule)``, ``("modify", rule, want, conditions_changed, target_changed)``,
+    ``("delete", rule)``, ``("keep", rule)``, ``("modify", rule, want, conditions_changed, target_changed)``,
     ``("move", rule, want, old, new)``, ``("create", want)``.
+
+    ``keep``: rules that are no longer wanted stay where they are (``("keep", rule)``), so they go on
+    routing until a later run removes them; only one sitting on a priority a desired rule takes is
+    deleted, since two rules cannot share a priority.
     """
     def key(paths, hosts, other=()):
         return tuple(paths), tuple(hosts), tuple(other)
@@ -679,7 +711,9 @@ def plan_rules(current, desired):
         else:
             creates.append(want)
 
-    ops = [("delete", rule) for rule in remaining]
+    reserved = {want["priority"] for want in desired}
+    kept = [rule for rule in remaining if elbv2.rule_priority(rule) not in reserved] if keep else []
+    ops = [("delete", rule) for rule in remaining if rule not in kept] + [("keep", rule) for rule in kept]
     for rule, want, conditions_changed in pairs:
         target_changed = elbv2.rule_view(rule).get("target_group") != want["target_group"]
         if conditions_changed or target_changed:
@@ -687,10 +721,10 @@ def plan_rules(current, desired):
 
     position = {rule["RuleArn"]: elbv2.rule_priority(rule) for rule, _want, _changed in pairs}
     occupied = {priority: arn for arn, priority in position.items()}
+    occupied.update({elbv2.rule_priority(rule): rule["RuleArn"] for rule in kept})  # never move targets
     pending = {rule["RuleArn"]: want["priority"] for rule, want, _changed in pairs
                if elbv2.rule_priority(rule) != want["priority"]}
     by_arn = {rule["RuleArn"]: (rule, want) for rule, want, _changed in pairs}
-    reserved = {want["priority"] for want in desired}
     while pending:
         ready = sorted((target, arn) for arn, target in pending.items() if target not in occupied)
         if ready:
@@ -728,6 +762,8 @@ class LoadBalancerManager:
         self.client = module.seed_client("elbv2")
         self.actions = []
         self.created = set()  # ARNs (and, in check mode, names) of what this run created, tagged at creation
+        self.deferred = {"rules": [], "target_groups": []}  # removals left for a later run (defer_removals)
+        self.kept_rules = set()  # ARNs of the rules in deferred["rules"]
         self.obs = None
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -766,10 +802,24 @@ class LoadBalancerManager:
         self._ensure_listeners()
         wanted = {tg["name"] for tg in spec.target_groups}
         for name in [n for n in obs.ours() if n not in wanted]:
-            self._delete_target_group(name)
+            if spec.defer_removals:  # services may still be registered in it: a later run removes it
+                self.deferred["target_groups"].append(name)
+                after["target_groups"][name] = elbv2.target_group_view(obs.target_groups[name],
+                                                                       obs.tg_attributes.get(name, {}))
+            else:
+                self._delete_target_group(name)
         self._ensure_tags()
         self._wait_active()
+        self._show_kept_rules(after)
         return facts_before, before, after
+
+    def _show_kept_rules(self, after):
+        """The diff's "after" holds the rules left in place by defer_removals, as they are."""
+        for key, rules in self.obs.rules.items():
+            listener = after["listeners"].get(key)
+            kept = [elbv2.rule_view(r) for r in rules if r["RuleArn"] in self.kept_rules]
+            if listener is not None and kept:
+                listener["rules"] = sorted(listener["rules"] + kept, key=lambda r: r["priority"])
 
     def absent(self):
         spec = self.spec
@@ -1023,9 +1073,12 @@ class LoadBalancerManager:
         obs = self.obs
         listener_arn = (obs.listeners.get(key) or {}).get("ListenerArn")
         rules = obs.rules.setdefault(key, [])
-        for op in plan_rules(rules, desired):
+        for op in plan_rules(rules, desired, keep=self.spec.defer_removals):
             kind, rule = op[0], op[1]
-            if kind == "delete":
+            if kind == "keep":
+                self.deferred["rules"].append(f"{key} rule {elbv2.rule_priority(rule)}: {current_label(rule)}")
+                self.kept_rules.add(rule["RuleArn"])
+            elif kind == "delete":
                 self._do(f"delete rule {elbv2.rule_priority(rule)} on {key}: {current_label(rule)}",
                          elbv2.delete_rule, self.client, rule["RuleArn"])
                 rules.remove(rule)
@@ -1118,13 +1171,15 @@ def main():
             host_headers=dict(type="list", elements="str", default=[]),
             priority=dict(type="int"),
         )),
+        defer_removals=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
     module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    module.exit_converged(LoadBalancerManager, "load_balancer", lambda m: elbv2.load_balancer_facts(m.obs) if module.params["state"] == "present" else {})
+    module.exit_converged(LoadBalancerManager, "load_balancer", lambda m: elbv2.load_balancer_facts(m.obs) if module.params["state"] == "present" else {},
+                          extra=lambda m: {"deferred_removals": m.deferred})
 
 
 if __name__ == "__main__":

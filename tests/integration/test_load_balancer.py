@@ -166,6 +166,34 @@ def test_lifecycle(clean_aws, ansible, network):
     assert ansible.module("load_balancer_info", {"names": ["itest-alb"]})["load_balancers"] == []
 
 
+def test_defer_removals_keeps_routing_until_a_run_without_it(clean_aws, ansible, network):
+    """Make before break: the /api/* rule and its target group stay (and are reported) while
+    defer_removals is on, a new rule still converges, and the next run without it removes them."""
+    api = {"name": "itest-api", "port": 8000, "health_check": HEALTH}
+    web = {"name": "itest-web", "port": 8080, "health_check": HEALTH}
+    converge(ansible, clean_aws, lb_args(network, target_groups=[web, api], rules=[
+        {"target_group": "itest-api", "path_patterns": ["/api/*"]}]))
+
+    deferred = converge(ansible, clean_aws, lb_args(network, target_groups=[web], defer_removals=True, rules=[
+        {"target_group": "itest-web", "path_patterns": ["/static/*"], "priority": 20}]))
+    assert deferred["actions"] == ["create rule 20 on http: path /static/* -> itest-web"]
+    assert deferred["deferred_removals"] == {"rules": ["http rule 10: path /api/* -> itest-api"],
+                                             "target_groups": ["itest-api"]}
+    assert [r["priority"] for r in deferred["diff"]["after"]["listeners"]["http"]["rules"]] == [10, 20]
+    assert set(deferred["diff"]["after"]["target_groups"]) == {"itest-web", "itest-api"}
+    state = elbv2_state(clean_aws.endpoint_url)
+    assert sorted(tg["TargetGroupName"] for tg in state["target_groups"]) == ["itest-api", "itest-web"]
+    assert sorted(r["Conditions"][0]["PathPatternConfig"]["Values"][0] for r in state["listeners"][80]["Rules"]) == ["/api/*", "/static/*"]
+
+    pruned = converge(ansible, clean_aws, lb_args(network, target_groups=[web], rules=[
+        {"target_group": "itest-web", "path_patterns": ["/static/*"], "priority": 20}]))
+    assert pruned["actions"] == ["delete rule 10 on http: path /api/* -> itest-api", "delete target group itest-api"]
+    assert pruned["deferred_removals"] == {"rules": [], "target_groups": []}
+    state = elbv2_state(clean_aws.endpoint_url)
+    assert [tg["TargetGroupName"] for tg in state["target_groups"]] == ["itest-web"]
+    assert [r["Conditions"][0]["PathPatternConfig"]["Values"][0] for r in state["listeners"][80]["Rules"]] == ["/static/*"]
+
+
 def test_https_from_the_start_and_back_to_http(clean_aws, ansible, network):
     acm = boto3_client("acm", clean_aws.endpoint_url)
     certificate = acm.request_certificate(DomainName="app.example.com")["CertificateArn"]

@@ -169,6 +169,39 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
     assert boto3_client("ecr", clean_aws.endpoint_url).describe_repositories()["repositories"] == []
 
 
+def test_switching_the_api_on_moves_the_backend_before_its_public_route_goes(stack, clean_aws, ansible):
+    """Make before break: with the API switched on for a running deployment, the public /api/* rule and
+    target group stay (platform_defer_removals) until the backend runs behind the API's internal load
+    balancer, then services.yml prunes them."""
+    off = ansible.playbook("playbooks/site.yml", extra_vars=dict(ansible.stack_vars, seed_api_enabled=False))
+    assert not off.failed, off.stderr[-3000:]
+    elbv2 = boto3_client("elbv2", clean_aws.endpoint_url)
+
+    def public_routes():
+        (lb,) = [lb for lb in elbv2.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == "local-public"]
+        listeners = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+        return sorted(c["PathPatternConfig"]["Values"][0] for li in listeners
+                      for r in elbv2.describe_rules(ListenerArn=li["ListenerArn"])["Rules"] for c in r["Conditions"])
+
+    assert public_routes() == ["/api/*"]
+
+    # (No check-mode run here: check mode cannot see through what it would create in an earlier layer -
+    # the network's new internal_lb group and the API's target group, which later layers' arguments name.)
+    on = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars)
+    assert not on.failed, [(t["_task"], t.get("msg")) for t in on.task_results() if t.get("failed")]
+    steps = actions(on)
+    flat = [(task, a) for task, task_actions in steps for a in task_actions]
+    moved = next(i for i, (_t, a) in enumerate(flat) if a.startswith("update service backend:") and "loadBalancers" in a)
+    pruned = next(i for i, (_t, a) in enumerate(flat) if a.startswith("delete rule") and "/api/* -> local-backend" in a)
+    dropped = next(i for i, (_t, a) in enumerate(flat) if a == "delete target group local-backend")
+    assert moved < pruned < dropped, flat
+    assert public_routes() == []
+    assert "local-backend" not in {tg["TargetGroupName"] for tg in elbv2.describe_target_groups()["TargetGroups"]}
+
+    again = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars)
+    assert not again.failed and again.changed == 0, actions(again)
+
+
 def test_teardown_needs_the_environment_named(stack, clean_aws, ansible):
     result = ansible.playbook("playbooks/teardown.yml", extra_vars=ansible.stack_vars)
     assert result.failed

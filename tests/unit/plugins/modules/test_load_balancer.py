@@ -231,7 +231,7 @@ def summary(ops):
         elif op[0] == "modify":
             out.append(("modify", op[1]["RuleArn"], op[3], op[4]))
         else:
-            out.append(("delete", op[1]["RuleArn"]))
+            out.append((op[0], op[1]["RuleArn"]))
     return out
 
 
@@ -272,6 +272,29 @@ def test_plan_replaces_foreign_conditions():
     extra = aws_rule("arn:a", 10, paths=["/a"])
     extra["Conditions"].append({"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["GET"]}})
     assert summary(lbm.plan_rules([extra], wanted(rule("web", ["/a"])))) == [("modify", "arn:a", True, False)]
+
+
+def test_plan_keep_leaves_unwanted_rules_where_they_are():
+    current = [aws_rule("arn:a", 10, paths=["/api/*"], target="api"), aws_rule("arn:b", 20, paths=["/b"])]
+    assert summary(lbm.plan_rules(current, wanted(), keep=True)) == [("keep", "arn:a"), ("keep", "arn:b")]
+    assert summary(lbm.plan_rules(current, wanted())) == [("delete", "arn:a"), ("delete", "arn:b")]
+
+
+def test_plan_keep_replaces_a_rule_on_a_priority_a_wanted_rule_takes():
+    # /new is derived priority 10, where /api/* sits: matched by priority, it is changed in place;
+    # /b at 20 is kept and its priority is never a move target or a temporary one.
+    current = [aws_rule("arn:a", 10, paths=["/api/*"], target="api"), aws_rule("arn:b", 20, paths=["/b"])]
+    ops = lbm.plan_rules(current, wanted(rule("web", ["/new"])), keep=True)
+    assert summary(ops) == [("keep", "arn:b"), ("modify", "arn:a", True, True)]
+
+
+def test_plan_keep_never_moves_a_rule_onto_a_kept_one():
+    # /a (at 30) wants 10 and /c (at 10) wants 30: the swap's temporary priority avoids the kept 50000.
+    current = [aws_rule("arn:c", 10, paths=["/c"]), aws_rule("arn:a", 30, paths=["/a"]),
+               aws_rule("arn:old", 50000, paths=["/old"])]
+    ops = lbm.plan_rules(current, wanted(rule("web", ["/a"]), rule("web", ["/c"], priority=30)), keep=True)
+    assert summary(ops) == [("keep", "arn:old"), ("move", "arn:c", 10, 49999), ("move", "arn:a", 30, 10),
+                            ("move", "arn:c", 49999, 30)]
 
 
 # --- main() --------------------------------------------------------------------------------------
