@@ -172,7 +172,7 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
 def test_switching_the_api_on_moves_the_backend_before_its_public_route_goes(stack, clean_aws, ansible):
     """Make before break: with the API switched on for a running deployment, the public /api/* rule and
     target group stay (platform_defer_removals) until the backend runs behind the API's internal load
-    balancer, then services.yml prunes them."""
+    balancer, then services.yml prunes them. Check mode predicts the layers it can and says where it stops."""
     off = ansible.playbook("playbooks/site.yml", extra_vars=dict(ansible.stack_vars, seed_api_enabled=False))
     assert not off.failed, off.stderr[-3000:]
     elbv2 = boto3_client("elbv2", clean_aws.endpoint_url)
@@ -185,11 +185,21 @@ def test_switching_the_api_on_moves_the_backend_before_its_public_route_goes(sta
 
     assert public_routes() == ["/api/*"]
 
-    # (No check-mode run here: check mode cannot see through what it would create in an earlier layer -
-    # the network's new internal_lb group and the API's target group, which later layers' arguments name.)
+    # Check mode predicts the layers up to the network, which would first create the API's security
+    # groups (internal_lb, vpc_link) that the later layers name; it says so and skips those layers.
+    clean_aws.reset_counts()
+    check = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars, check=True)
+    assert not check.failed, [(t["_task"], t.get("msg")) for t in check.task_results() if t.get("failed")]
+    assert clean_aws.requests()["writes"] == 0
+    stops = [t["msg"] for t in check.task_results() if "Check mode stops predicting here" in str(t.get("msg"))]
+    assert stops == ["Check mode stops predicting here: the network layer would first create security group "
+                     "internal_lb, security group vpc_link, and the layers after it name those IDs, so they are "
+                     "skipped. A real run creates them; after it, check mode predicts every layer."]
     on = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars)
     assert not on.failed, [(t["_task"], t.get("msg")) for t in on.task_results() if t.get("failed")]
     steps = actions(on)
+    predicted = actions(check)
+    assert predicted and steps[:len(predicted)] == predicted
     flat = [(task, a) for task, task_actions in steps for a in task_actions]
     moved = next(i for i, (_t, a) in enumerate(flat) if a.startswith("update service backend:") and "loadBalancers" in a)
     pruned = next(i for i, (_t, a) in enumerate(flat) if a.startswith("delete rule") and "/api/* -> local-backend" in a)
@@ -200,6 +210,24 @@ def test_switching_the_api_on_moves_the_backend_before_its_public_route_goes(sta
 
     again = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars)
     assert not again.failed and again.changed == 0, actions(again)
+
+
+def test_site_check_mode_on_an_empty_account_predicts_what_it_can(stack, clean_aws, ansible):
+    """On an empty account the network would be created first: check mode predicts the security, network,
+    registry, secrets and DNS layers exactly (no write), says why it stops, and skips the layers that
+    name the network's IDs."""
+    check = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars, check=True)
+    assert not check.failed, [(t["_task"], t.get("msg")) for t in check.task_results() if t.get("failed")]
+    assert clean_aws.requests()["writes"] == 0
+    assert any("Check mode stops predicting here: the network layer would first create network main"
+               in str(t.get("msg")) for t in check.task_results())
+    predicted = actions(check)
+    flat = [a for _task, acts in predicted for a in acts]
+    assert any(a.startswith("create vpc ") for a in flat) and any(a.startswith("create repository seed/") for a in flat)
+    assert not any(a.startswith(("create service", "create load balancer")) for a in flat)
+    applied = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars)
+    assert not applied.failed, applied.stderr[-3000:]
+    assert actions(applied)[:len(predicted)] == predicted
 
 
 def test_teardown_needs_the_environment_named(stack, clean_aws, ansible):
