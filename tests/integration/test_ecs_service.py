@@ -160,6 +160,10 @@ def test_services_started_without_waiting_are_awaited_together(platform, clean_a
     missing = ansible.module("ecs_service_info", {"cluster": "it", "names": ["frontend", "web"], "wait": True,
                                                   "wait_timeout": 30})
     assert missing.get("failed") and "Service web does not exist in cluster it" in missing["msg"]
+    # A negative timeout is refused before any request, naming the option.
+    clean_aws.reset_counts()
+    bad = ansible.module("ecs_service_info", {"cluster": "it", "names": names, "wait": True, "wait_timeout": -1})
+    assert bad.get("failed") and bad["msg"].startswith("wait_timeout:") and clean_aws.requests()["total"] == 0
     # Without wait a missing service is left out.
     read = ansible.module("ecs_service_info", {"cluster": "it", "names": ["frontend", "web"]})
     assert [s["name"] for s in read["services"]] == ["frontend"]

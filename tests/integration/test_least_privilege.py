@@ -24,6 +24,7 @@ makes no AWS call, and its ECR-mode calls are in the policy's labelled supplemen
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import urllib.parse
@@ -82,6 +83,16 @@ def enforce(server, on):
         assert json.loads(response.read())["status"] == "ok"
 
 
+@contextlib.contextmanager
+def enforcing(server):
+    """IAM enforced for what runs inside, off again afterwards whatever happens."""
+    enforce(server, True)
+    try:
+        yield
+    finally:
+        enforce(server, False)
+
+
 @pytest.fixture
 def enforced(tmp_path):
     """A private local AWS (enforcement is global to a server), a deployer user and an administrator (allow-all),
@@ -115,17 +126,10 @@ def bootstrap(server, tmp_path):
     admin = Ansible(server.endpoint_url, tmp_path / "admin")
     extra = deployer_policy.bootstrap_vars(
         {"seed_aws": dict(region="us-east-1", endpoint_url=server.endpoint_url, **server.admin_credentials)})
-    enforce(server, True)
-    try:
+    with enforcing(server):
         result = admin.playbook("playbooks/bootstrap.yml", extra_vars=extra)
-    finally:
-        enforce(server, False)
-    assert not result.failed, ("bootstrap.yml", failures(result))
+    assert not result.failed, ("bootstrap.yml", result.failures())
     return result
-
-
-def failures(result):
-    return [(t["_task"], t.get("msg")) for t in result.task_results() if t.get("failed")] or result.stderr[-2000:]
 
 
 def test_site_and_teardown_converge_with_only_the_deployer_policy(enforced, tmp_path):
@@ -135,16 +139,13 @@ def test_site_and_teardown_converge_with_only_the_deployer_policy(enforced, tmp_
     ansible, recording, extra = deployer(enforced, tmp_path, "deployer")
     runs = []
     for step, (label, playbook, extra_vars) in enumerate(deployer_policy.scenario(extra)):
-        enforce(enforced, True)
-        try:
+        with enforcing(enforced):
             if step == 0:  # the enforcement is real: the test's own root-style key is refused now
                 with pytest.raises(Exception, match="InvalidClientTokenId|not authorized|AccessDenied"):
                     boto3_client("ecs", enforced.endpoint_url).list_clusters()
             result = ansible.playbook(playbook, extra_vars=extra_vars)
-        finally:
-            enforce(enforced, False)
         runs.append((label, result))
-        assert not result.failed, (label, failures(result))
+        assert not result.failed, (label, result.failures())
     assert runs[1][1].changed == 0
 
     calls = deployer_policy.load_recording(recording)
@@ -170,13 +171,10 @@ def test_a_changed_bucket_policy_fails_the_deployer_naming_bootstrap(enforced, t
     bootstrap(enforced, tmp_path)
     boto3_client("s3", enforced.endpoint_url).delete_bucket_policy(Bucket="local-seed-audit-trail")
     ansible, _recording, extra = deployer(enforced, tmp_path, "drift")
-    enforce(enforced, True)
-    try:
+    with enforcing(enforced):
         result = ansible.playbook("playbooks/security.yml", extra_vars=extra)
-    finally:
-        enforce(enforced, False)
     assert result.failed
-    messages = " ".join(str(m) for _task, m in failures(result))
+    messages = " ".join(str(m) for _task, m in result.failures())
     assert "s3:PutBucketPolicy" in messages and "playbooks/bootstrap.yml with administrator credentials" in messages, (
         messages)
 
@@ -186,13 +184,10 @@ def test_one_missing_permission_fails_with_access_denied_naming_it(enforced, tmp
     set_policy(enforced, deployer_policy.enforceable_projection(shipped, drop=["ec2:CreateVpc"]))
     bootstrap(enforced, tmp_path)  # the flow-log role's boundary (network_flow_logs_permissions_boundary)
     ansible, _recording, extra = deployer(enforced, tmp_path, "short")
-    enforce(enforced, True)
-    try:
+    with enforcing(enforced):
         result = ansible.playbook("playbooks/network.yml", extra_vars=extra)
-    finally:
-        enforce(enforced, False)
     assert result.failed
-    messages = " ".join(str(m) for _task, m in failures(result))
+    messages = " ".join(str(m) for _task, m in result.failures())
     assert "ec2:CreateVpc" in messages and "not authorized" in messages, messages
     assert boto3_client("ec2", enforced.endpoint_url).describe_vpcs(
         Filters=[{"Name": "tag:seed:environment", "Values": ["local"]}])["Vpcs"] == []

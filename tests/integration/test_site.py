@@ -189,14 +189,14 @@ def test_switching_the_api_on_moves_the_backend_before_its_public_route_goes(sta
     # groups (internal_lb, vpc_link) that the later layers name; it says so and skips those layers.
     clean_aws.reset_counts()
     check = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars, check=True)
-    assert not check.failed, [(t["_task"], t.get("msg")) for t in check.task_results() if t.get("failed")]
+    assert not check.failed, check.failures()
     assert clean_aws.requests()["writes"] == 0
     stops = [t["msg"] for t in check.task_results() if "Check mode stops predicting here" in str(t.get("msg"))]
     assert stops == ["Check mode stops predicting here: the network layer would first create security group "
                      "internal_lb, security group vpc_link, and the layers after it name those IDs, so they are "
                      "skipped. A real run creates them; after it, check mode predicts every layer."]
     on = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars)
-    assert not on.failed, [(t["_task"], t.get("msg")) for t in on.task_results() if t.get("failed")]
+    assert not on.failed, on.failures()
     steps = actions(on)
     predicted = actions(check)
     assert predicted and steps[:len(predicted)] == predicted
@@ -217,7 +217,7 @@ def test_site_check_mode_on_an_empty_account_predicts_what_it_can(stack, clean_a
     registry, secrets and DNS layers exactly (no write), says why it stops, and skips the layers that
     name the network's IDs."""
     check = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars, check=True)
-    assert not check.failed, [(t["_task"], t.get("msg")) for t in check.task_results() if t.get("failed")]
+    assert not check.failed, check.failures()
     assert clean_aws.requests()["writes"] == 0
     assert any("Check mode stops predicting here: the network layer would first create network main"
                in str(t.get("msg")) for t in check.task_results())

@@ -48,6 +48,10 @@ class PlayResult:
                            and isinstance(result["results"][0], dict) and "item" in result["results"][0] else [result])
         return out
 
+    def failures(self) -> list[tuple[str, object]] | str:
+        """(task name, msg) of every failed task, or the tail of stderr when no task result says why."""
+        return [(t["_task"], t.get("msg")) for t in self.task_results() if t.get("failed")] or self.stderr[-2000:]
+
     def stats(self) -> dict:
         return self.data.get("stats", {}).get("localhost", {})
 
