@@ -219,7 +219,7 @@ def test_recorded_calls_outside_the_policy_are_reported():
 def test_deployer_role_playbook_creates_the_role_once(clean_aws, ansible):
     principals = ["arn:aws:iam::123456789012:role/ci-runner"]
     first = ansible.playbook("playbooks/deployer_role.yml", extra_vars={"deployer_trusted_principals": principals})
-    assert not first.failed, failures(first)
+    assert not first.failed, first.failures()
     outputs = {k: v for t in first.task_results() for k, v in t.get("ansible_facts", {}).items()}["deployer_outputs"]
     assert outputs["role_arn"] == "arn:aws:iam::123456789012:role/seed-deployer/seed-deployer"
 
@@ -248,7 +248,7 @@ def test_deployer_role_playbook_creates_the_role_once(clean_aws, ansible):
                                 PolicyDocument=json.dumps(ALLOW_ALL))["Policy"]["Arn"]
     iam.attach_role_policy(RoleName="seed-deployer", PolicyArn=retired)
     upgraded = ansible.playbook("playbooks/deployer_role.yml", extra_vars={"deployer_trusted_principals": principals})
-    assert not upgraded.failed, failures(upgraded)
+    assert not upgraded.failed, upgraded.failures()
     attached = iam.list_attached_role_policies(RoleName="seed-deployer")["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [outputs["policy_arn"]]
     assert "seed-deployer-bootstrap" not in [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]]
@@ -257,7 +257,7 @@ def test_deployer_role_playbook_creates_the_role_once(clean_aws, ansible):
 def test_bootstrap_creates_the_boundary_and_the_buckets_once(clean_aws, ansible):
     extra = deployer_policy.bootstrap_vars()
     first = ansible.playbook("playbooks/bootstrap.yml", extra_vars=extra)
-    assert not first.failed, failures(first)
+    assert not first.failed, first.failures()
     outputs = {k: v for t in first.task_results() for k, v in t.get("ansible_facts", {}).items()}["bootstrap_outputs"]
     assert outputs["workload_boundary_arn"] == deployer_policy.boundary_arn("123456789012")
     assert outputs["deployer_role_arn"] == "arn:aws:iam::123456789012:role/seed-deployer/seed-deployer"
