@@ -13,6 +13,7 @@ import re
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import paginate_all
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler as H
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.module_utils.logs import RETENTION_DAYS
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry_throttling
 
@@ -26,8 +27,6 @@ _PARAM_RE = re.compile(r"^\{([A-Za-z0-9._-]+)(\+?)\}$")
 _LISTENER_RE = re.compile(r"^arn:(aws[a-z-]*):elasticloadbalancing:([a-z0-9-]+):(\d{12}):listener/(app|net)/.+$")
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _MAPPING_KEY_RE = re.compile(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
-RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                  3288, 3653)
 DEFAULT_ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",'
     '"httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status",'

@@ -220,28 +220,64 @@ def primary_deployment(service):
     return next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
 
 
-def rollout_progress(service):
-    """``(done, failed, state)`` of the service's primary deployment; ``state`` is a short text."""
+def started_deployment(service):
+    """ID of the deployment a CreateService/UpdateService answer shows as primary (None if none)."""
+    return primary_deployment(service or {}).get("id")
+
+
+def rollout_progress(service, deployment_id=None):
+    """``(done, failure, state)`` of a service's rollout; ``failure`` says why it failed (else None).
+
+    With ``deployment_id`` (the deployment this run started) that deployment is followed: once another
+    one is primary - the deployment circuit breaker rolled it back, or another deploy replaced it - the
+    rollout has failed, even if the deployment now primary completes. Without it the primary deployment
+    is followed, and a FAILED deployment next to it (what a rollback leaves while it runs) is a failure.
+    """
+    deployments = service.get("deployments") or []
     primary = primary_deployment(service)
-    state = primary.get("rolloutState")
+    tracked = primary
+    if deployment_id:
+        tracked = next((d for d in deployments if d.get("id") == deployment_id), None)
+    state = (tracked or primary).get("rolloutState")
+    text = f"{state} ({(tracked or primary).get('runningCount')}/{(tracked or primary).get('desiredCount')} running)"
+    failed = next((d for d in ([tracked] if deployment_id else deployments) if d and d.get("rolloutState") == "FAILED"),
+                  None)
+    if failed:
+        rolled_back = failed is not primary and primary
+        return False, (f"deployment {failed.get('id')} failed" + (
+            f" and ECS rolled the service back to deployment {primary.get('id')} ({_td_name(primary)})"
+            if rolled_back else "")), text
+    if deployment_id and tracked is not primary:
+        return False, (f"deployment {deployment_id} is no longer the primary one: deployment {primary.get('id')} "
+                       f"({_td_name(primary)}) replaced it - a rollback by the deployment circuit breaker, or another "
+                       "deploy"), text
     # Without a rollout state (services deployed by a CODE_DEPLOY or EXTERNAL controller) one
     # deployment running every desired task is done.
-    done = state == "COMPLETED" or (state is None and len(service.get("deployments", [])) == 1 and
+    done = state == "COMPLETED" or (state is None and len(deployments) == 1 and
                                     service.get("runningCount") == service.get("desiredCount"))
-    return done, state == "FAILED", f"{state} ({primary.get('runningCount')}/{primary.get('desiredCount')} running)"
+    return done, None, text
 
 
-def rollout_failure_report(client, cluster, service):
-    """What went wrong, in AWS's words: the rollout reason, recent events, stopped tasks' reasons."""
+def _td_name(deployment):
+    return (deployment.get("taskDefinition") or "?").split("/")[-1]
+
+
+def rollout_failure_report(client, cluster, service, deployment_id=None):
+    """What went wrong, in AWS's words: the rollout reason, recent events, stopped tasks' reasons
+    (those the deployment started, when it is known and some are found)."""
     lines = []
-    reason = primary_deployment(service).get("rolloutStateReason")
+    deployment = next((d for d in service.get("deployments") or [] if d.get("id") == deployment_id), None)
+    reason = (deployment or primary_deployment(service)).get("rolloutStateReason")
     if reason:
         lines.append(f"Rollout: {reason}")
     events = [e.get("message") for e in (service.get("events") or [])[:5]]
     if events:
         lines.append("Recent events: " + " | ".join(events))
+    tasks = stopped_tasks(client, cluster, service["serviceName"])
+    if deployment_id:
+        tasks = [t for t in tasks if t.get("startedBy") == deployment_id] or tasks
     reasons = []
-    for task in stopped_tasks(client, cluster, service["serviceName"]):
+    for task in tasks:
         containers = "; ".join(f"{c.get('name')}: {c.get('reason') or 'exit ' + str(c.get('exitCode'))}"
                                for c in task.get("containers", []) if c.get("reason") or c.get("exitCode"))
         reasons.append(f"{task['taskArn'].split('/')[-1]}: {task.get('stoppedReason')}"
@@ -251,14 +287,16 @@ def rollout_failure_report(client, cluster, service):
     return " ".join(lines) or "ECS gave no reason."
 
 
-def wait_for_rollouts(client, cluster, names, timeout, delay=5, max_delay=15):
-    """Wait until the primary deployment of every named service has completed; the services by name.
+def wait_for_rollouts(client, cluster, names, timeout, delay=5, max_delay=15, deployments=None):
+    """Wait until the rollout of every named service has completed; the services by name.
 
+    ``deployments`` maps a service to the deployment this run started (see ``rollout_progress``).
     One DescribeServices per poll (ten services per request) for the services still rolling out, so
     services started together finish in the time of the slowest. A failed rollout ends the wait with
     that service's report; a service that does not exist ends it too; a timeout names every service
     still rolling out, with its report.
     """
+    deployments = deployments or {}
     pending = sorted(set(names))
     several = len(pending) > 1
     what = (f"the rollouts of services {', '.join(pending)}" if several
@@ -274,9 +312,10 @@ def wait_for_rollouts(client, cluster, names, timeout, delay=5, max_delay=15):
         states = []
         for name in list(pending):
             service = last[name] = found[name]
-            finished, failed, state = rollout_progress(service)
-            if failed:
-                fail_wait(f"Rollout of service {name} failed. {rollout_failure_report(client, cluster, service)}")
+            finished, failure, state = rollout_progress(service, deployments.get(name))
+            if failure:
+                fail_wait(f"Rollout of service {name} failed: {failure}. "
+                          f"{rollout_failure_report(client, cluster, service, deployments.get(name))}")
             if finished:
                 done[name] = service
                 pending.remove(name)
@@ -287,7 +326,8 @@ def wait_for_rollouts(client, cluster, names, timeout, delay=5, max_delay=15):
     try:
         wait_for(poll, what, timeout, delay=delay, max_delay=max_delay)
     except WaitTimeoutError as e:
-        reports = [(f"{name}: " if several else "") + rollout_failure_report(client, cluster, last[name])
+        reports = [(f"{name}: " if several else "") + rollout_failure_report(client, cluster, last[name],
+                                                                             deployments.get(name))
                    for name in pending if name in last]
         if reports:
             raise WaitTimeoutError(message=f"{e.message}. {' '.join(reports)}") from None

@@ -4,7 +4,7 @@
 """Fargate task definitions: validation, rendering, and a canonical view for change detection.
 
 ``canonical()`` turns a task definition, whether rendered from the task's options or described by
-ECS, into one comparable shape: read-only keys dropped, the defaults ECS fills in (hostPort,
+ECS, into one comparable shape: only the keys RegisterTaskDefinition takes, the defaults ECS fills in (hostPort,
 protocol, essential, health-check timings, empty lists) made explicit, name/value lists turned into
 dicts, numbers as strings where ECS gives strings. Every field counts: an environment value changed
 with the same list length, or a changed ``secrets[].valueFrom``, is a change; a default ECS added is
@@ -26,9 +26,18 @@ FARGATE_SIZES = {
     16384: list(range(32768, 122880 + 1, 8192)),
 }
 
-READ_ONLY = ("taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities", "registeredAt",
-             "registeredBy", "deregisteredAt", "inferenceAccelerators", "platformFamily")
+# What RegisterTaskDefinition takes (but tags, compared apart, and the retired inferenceAccelerators):
+# a described definition is compared on these keys only, so what DescribeTaskDefinition adds now or
+# later (revision, status, registeredAt, deleteRequestedAt, ...) can never look like a change.
+REGISTER_KEYS = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
+                 "placementConstraints", "requiresCompatibilities", "cpu", "memory", "pidMode", "ipcMode",
+                 "proxyConfiguration", "ephemeralStorage", "runtimePlatform", "enableFaultInjection")
+# Settings whose default ECS may write back explicitly: the default and "not set" are the same.
+TASK_DEFAULTS = {"enableFaultInjection": False}
+CONTAINER_DEFAULTS = {"versionConsistency": "enabled", "privileged": False, "interactive": False,
+                      "pseudoTerminal": False, "disableNetworking": False, "readonlyRootFilesystem": False}
 HEALTH_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
+HEALTH_RANGES = {"interval": (5, 300), "timeout": (2, 60), "retries": (1, 10), "start_period": (0, 300)}
 CONTAINER_LIST_KEYS = ("mountPoints", "volumesFrom", "systemControls", "dependsOn", "ulimits", "environmentFiles",
                        "entryPoint", "command", "dnsServers", "links", "extraHosts")
 
@@ -50,7 +59,8 @@ def validate_port(port, field):
 
 
 def _pairs_to_dict(items, key="name", value="value"):
-    return {item[key]: item.get(value) for item in items or []}
+    # An environment variable without a value is one set to "" (and still a variable).
+    return {item[key]: item.get(value) or "" for item in items or []}
 
 
 def _drop_empty(value):
@@ -63,7 +73,7 @@ def _drop_empty(value):
 
 
 def canonical_container(container):
-    c = dict(container)
+    c = {k: v for k, v in container.items() if CONTAINER_DEFAULTS.get(k, ()) != v}
     c.setdefault("essential", True)
     if c.get("cpu") == 0:
         c.pop("cpu")
@@ -73,8 +83,9 @@ def canonical_container(container):
             "name": p.get("name"), "appProtocol": p.get("appProtocol"),
             "containerPortRange": p.get("containerPortRange"),
         }) for p in c.get("portMappings") or []}
-    c["environment"] = _pairs_to_dict(c.get("environment"))
-    c["secrets"] = _pairs_to_dict(c.get("secrets"), value="valueFrom")
+    # Kept out of _drop_empty: FOO="" is a variable, and adding or removing it is a change.
+    pairs = {"environment": _pairs_to_dict(c.pop("environment", None)),
+             "secrets": _pairs_to_dict(c.pop("secrets", None), value="valueFrom")}
     if c.get("healthCheck"):
         c["healthCheck"] = dict(HEALTH_DEFAULTS, **c["healthCheck"])
     if c.get("dockerLabels") == {}:
@@ -82,13 +93,17 @@ def canonical_container(container):
     for key in CONTAINER_LIST_KEYS:
         if not c.get(key):
             c.pop(key, None)
-    return _drop_empty(c)
+    if (c.get("linuxParameters") or {}).get("initProcessEnabled") is False:
+        c["linuxParameters"] = {k: v for k, v in c["linuxParameters"].items() if k != "initProcessEnabled"}
+    c = _drop_empty(c)
+    c.update({key: value for key, value in pairs.items() if value})
+    return c
 
 
 def canonical(taskdef):
     """The comparable view of a task definition (register params or a described one)."""
-    t = {k: v for k, v in taskdef.items() if k not in READ_ONLY and k != "tags"}
-    t["containers"] = {c["name"]: canonical_container(c) for c in t.pop("containerDefinitions", [])}
+    t = {k: v for k, v in taskdef.items() if k in REGISTER_KEYS and TASK_DEFAULTS.get(k, ()) != v}
+    containers = {c["name"]: canonical_container(c) for c in t.pop("containerDefinitions", [])}
     for key in ("cpu", "memory"):
         if t.get(key) is not None:
             t[key] = str(t[key])
@@ -101,7 +116,9 @@ def canonical(taskdef):
     for key in ("volumes", "placementConstraints"):
         if not t.get(key):
             t.pop(key, None)
-    return _drop_empty(t)
+    t = _drop_empty(t)
+    t["containers"] = containers  # each one cleaned already (an environment value may be "")
+    return t
 
 
 # Environment variable names that hold credentials (matched case-insensitively anywhere in the name).
@@ -112,6 +129,10 @@ CREDENTIAL_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KE
 def validate_task(task, field="task"):
     """Validate an ecs_service ``task`` option before any API call."""
     validate_size(task["cpu"], task["memory"], field)
+    storage = task.get("ephemeral_storage_gib")
+    if storage is not None and not 21 <= storage <= 200:
+        raise ValidationError(f"{field}.ephemeral_storage_gib", f"{storage} GiB is outside 21-200 (Fargate's range; "
+                                                                "leave it unset for the default 20 GiB)")
     containers = task.get("containers") or []
     if not containers:
         raise ValidationError(f"{field}.containers", "needs at least one container")
@@ -137,6 +158,10 @@ def validate_task(task, field="task"):
         check = container.get("health_check") or {}
         if check and not check.get("command"):
             raise ValidationError(f"{where}.health_check.command", "is required when health_check is set")
+        for key, (low, high) in HEALTH_RANGES.items():
+            if check.get(key) is not None and not low <= check[key] <= high:
+                raise ValidationError(f"{where}.health_check.{key}", f"{check[key]} is outside {low}-{high} "
+                                                                     "(what ECS accepts)")
         for dindex, dep in enumerate(container.get("depends_on") or []):
             if dep.get("container") not in names:
                 raise ValidationError(f"{where}.depends_on[{dindex}]", f"unknown container {dep.get('container')!r}")

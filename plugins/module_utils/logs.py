@@ -11,6 +11,10 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.common import p
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler as H
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 
+# The retention periods (days) CloudWatch Logs accepts.
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                  3288, 3653)
+
 
 @H.list_error_handler("describe log groups", [])
 @retry

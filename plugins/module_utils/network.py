@@ -15,6 +15,7 @@ import re
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam_roles
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.module_utils.logs import RETENTION_DAYS as LOG_RETENTION_DAYS
 
 TIERS = ("public", "private", "database")
 NAT_MODES = ("per_az", "single", "none")
@@ -28,8 +29,6 @@ DERIVED_NEWBITS = 5  # 3 tiers x 8 slots = 24 blocks, rounded up to 32
 MIN_VPC_PREFIX, MAX_VPC_PREFIX = 16, 28
 MIN_SUBNET_PREFIX, MAX_SUBNET_PREFIX = 16, 28
 
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 AZ_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-h]$")
 SERVICE_RE = re.compile(r"^[a-z0-9]+([.-][a-z0-9]+)*$")

@@ -163,19 +163,19 @@ options:
                 elements: str
                 required: true
               interval:
-                description: Seconds between checks.
+                description: Seconds between checks (5-300).
                 type: int
                 default: 30
               timeout:
-                description: Seconds before a check fails.
+                description: Seconds before a check fails (2-60).
                 type: int
                 default: 5
               retries:
-                description: Failures before unhealthy.
+                description: Failures before unhealthy (1-10).
                 type: int
                 default: 3
               start_period:
-                description: Grace seconds after start.
+                description: Grace seconds after start (0-300).
                 type: int
           log_group:
             description: CloudWatch Logs group of this container (default O(task.log_group)).
@@ -266,7 +266,9 @@ options:
     type: int
     default: 60
   enable_execute_command:
-    description: Whether ECS Exec is allowed into the tasks.
+    description:
+      - Whether ECS Exec is allowed into the tasks.
+      - ECS applies a change of it to tasks started afterwards only, so changing it alone forces a new deployment.
     type: bool
     default: false
   propagate_tags:
@@ -316,6 +318,8 @@ options:
   log_retention_days:
     description:
       - The module creates the log groups its containers write to, with this retention (days), and keeps it.
+      - One of the periods CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+        1827, 2192, 2557, 2922, 3288, 3653).
     type: int
     default: 30
   delete_log_groups:
@@ -492,6 +496,14 @@ rollout:
   returned: always
   type: str
   sample: completed
+deployment_id:
+  description:
+    - The ECS deployment the run started (when RV(rollout) is not V(none) and not in check mode). Pass it to
+      M(seed.aws_migration.ecs_service_info)'s O(seed.aws_migration.ecs_service_info#module:deployments) when waiting
+      later, so that a deployment the circuit breaker rolls back counts as a failure, not as the rollback completing.
+  returned: when the run started a deployment
+  type: str
+  sample: ecs-svc/1234567890123456789
 task_definition:
   description: The task definition in use (C(arn), C(family), C(revision)).
   returned: when state is present
@@ -541,6 +553,10 @@ def validate(params):
     if not task:
         raise ValidationError("task", "is required when state=present")
     validate_task(task)
+    days = params.get("log_retention_days")
+    if days is not None and days not in logs.RETENTION_DAYS:
+        raise ValidationError("log_retention_days", f"{days} is not a retention CloudWatch Logs accepts "
+                                                    f"({', '.join(map(str, logs.RETENTION_DAYS))})")
     iam_roles.validate_references(task["containers"], params.get("kms_keys") or [], params.get("s3_prefixes") or [],
                                   params.get("efs_access_points") or [])
     iam_roles.validate_boundary(params.get("permissions_boundary"))
@@ -583,6 +599,7 @@ class ServiceManager:
         self.ecs = module.seed_client("ecs")
         self.actions = []
         self.rollout = "none"
+        self.deployment_id = None
         self.cluster = self.params["cluster"]
         self.name = self.params["name"]
         self.family = self.params["family"] or f"{self.cluster.split('/')[-1]}-{self.name}"
@@ -709,7 +726,8 @@ class ServiceManager:
                                    self.name, changes)
                 service = updated or service
                 rollout = True
-            self._ensure_tags(service)
+            # Tags as DescribeServices gave them (include=TAGS): UpdateService's answer carries none.
+            self._ensure_tags(service_before)
 
         # Application Auto Scaling is only read when autoscaling is wanted, or was set up by this module
         # (its marker tag, read with the service): a service that never had it costs no extra request.
@@ -717,6 +735,8 @@ class ServiceManager:
         wanted_scaling = self._desired_scaling()
         before_scaling, after_scaling = (self._ensure_autoscaling(wanted_scaling)
                                          if wanted_scaling is not None or had_scaling else (None, None))
+        if rollout and not self.check_mode:
+            self.deployment_id = ecs.started_deployment(service)
         if rollout and self.params["wait"] and not self.check_mode:
             service = self._wait_for_rollout()
             self.rollout = "completed"
@@ -842,8 +862,10 @@ class ServiceManager:
         for key, api_key in mapping.items():
             if before.get(key) != after.get(key) and api_key in desired:
                 changes[api_key] = desired[api_key]
-        if "capacityProviderStrategy" in changes:
-            changes["forceNewDeployment"] = True  # ECS requires it when the strategy changes
+        if "capacityProviderStrategy" in changes or ("enableExecuteCommand" in changes and
+                                                     "taskDefinition" not in changes):
+            # ECS requires it when the strategy changes; ECS Exec reaches only tasks started after the change.
+            changes["forceNewDeployment"] = True
         return changes
 
     def _ensure_tags(self, service):
@@ -892,7 +914,8 @@ class ServiceManager:
         return current, wanted
 
     def _wait_for_rollout(self):
-        return ecs.wait_for_rollouts(self.ecs, self.cluster, [self.name], self.params["wait_timeout"])[self.name]
+        return ecs.wait_for_rollouts(self.ecs, self.cluster, [self.name], self.params["wait_timeout"],
+                                     deployments={self.name: self.deployment_id})[self.name]
 
     # -- absent ---------------------------------------------------------------------------------
     def absent(self):
@@ -1022,6 +1045,8 @@ def main():
         module.fail_json_aws_error(e)
     result = {"changed": bool(manager.actions), "actions": manager.actions, "service": ecs.service_facts(service),
               "rollout": manager.rollout}
+    if manager.deployment_id:
+        result["deployment_id"] = manager.deployment_id
     if module.params["state"] == "present" and service and service.get("taskDefinition"):
         arn = service["taskDefinition"]
         result["task_definition"] = {"arn": arn, "family": arn.split("/")[-1].rsplit(":", 1)[0],

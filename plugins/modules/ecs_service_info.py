@@ -32,6 +32,15 @@ options:
         them. A named service that does not exist fails the wait.
     type: bool
     default: false
+  deployments:
+    description:
+      - With O(wait=true), the deployment each service's rollout is to finish, by service name (the
+        RV(seed.aws_migration.ecs_service#module:deployment_id) of M(seed.aws_migration.ecs_service)); services named
+        here are waited for even if O(names) leaves them out.
+      - A deployment that another one replaces - the deployment circuit breaker rolled it back, or another deploy
+        came in between - fails the wait, even when the deployment now primary completes. Without it the primary
+        deployment is followed, and a failed deployment next to it (a rollback under way) fails the wait.
+    type: dict
   wait_timeout:
     description: Seconds to wait for the rollouts, all together.
     type: int
@@ -62,7 +71,9 @@ EXAMPLES = r"""
 - name: ...then wait for their rollouts together
   seed.aws_migration.ecs_service_info:
     cluster: production
-    names: "{{ deployed.results | selectattr('rollout', 'eq', 'started') | map(attribute='item') | list }}"
+    deployments: "{{ dict(deployed.results | selectattr('rollout', 'eq', 'started')
+                     | map(attribute='item') | zip(deployed.results | selectattr('rollout', 'eq', 'started')
+                     | map(attribute='deployment_id'))) }}"
     wait: true
     wait_timeout: 1200
   when: deployed.results | selectattr('rollout', 'eq', 'started') | list | length > 0
@@ -86,18 +97,21 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.modules import 
 
 def main():
     argument_spec = dict(cluster=dict(type="str", required=True), names=dict(type="list", elements="str"),
-                         wait=dict(type="bool", default=False), wait_timeout=dict(type="int", default=900))
+                         wait=dict(type="bool", default=False), wait_timeout=dict(type="int", default=900),
+                         deployments=dict(type="dict"))
     module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if params["wait_timeout"] < 0:
         module.fail_json(msg="wait_timeout: must be 0 or more seconds")
     client = module.seed_client("ecs")
     try:
-        names = params["names"]
-        if names is None:
+        names, deployments = params["names"], params["deployments"] or {}
+        if names is None and not deployments:
             names = [arn.split("/")[-1] for arn in ecs.list_services(client, params["cluster"])]
+        names = sorted(set(names or []) | set(deployments))
         if params["wait"] and names:
-            services = list(ecs.wait_for_rollouts(client, params["cluster"], names, params["wait_timeout"]).values())
+            services = list(ecs.wait_for_rollouts(client, params["cluster"], names, params["wait_timeout"],
+                                                  deployments={k: str(v) for k, v in deployments.items()}).values())
         else:
             services = ecs.describe_services(client, params["cluster"], names) if names else []
     except SeedAWSError as e:

@@ -125,6 +125,11 @@ def test_service_lifecycle(platform, clean_aws, ansible):
     assert not any(k.startswith("application-autoscaling:") for k in clean_aws.requests()["by_action"])
     assert scaling_targets() == []
 
+    # ECS Exec alone starts no deployment on ECS, and reaches only tasks started after the change: forced.
+    no_exec = converge(ansible, clean_aws, dict(static, enable_execute_command=False), "ecs_service")
+    assert no_exec["actions"] == ["update service backend: enableExecuteCommand, forceNewDeployment"]
+    assert no_exec["deployment_id"].startswith("ecs-svc/")
+
     gone = converge(ansible, clean_aws, {"cluster": "it", "name": "backend", "state": "absent", "wait_timeout": 60,
                                          "task": args["task"], "delete_log_groups": True}, "ecs_service")
     assert gone["actions"][-3:] == ["deregister task definition it-backend:1", "deregister task definition it-backend:2",
@@ -137,7 +142,7 @@ def test_service_lifecycle(platform, clean_aws, ansible):
 def test_services_started_without_waiting_are_awaited_together(platform, clean_aws, ansible):
     """wait: false returns once the deployment started (rollout=started); ecs_service_info wait: true then
     waits for both rollouts with one DescribeServices per poll (moto completes a rollout at once)."""
-    names = ["frontend", "backend"]
+    names, deployments = ["frontend", "backend"], {}
     for name in names:
         args = service_args(platform, name=name, wait=False, autoscaling=None)
         args["task"]["log_group"] = f"/seed/it/{name}"
@@ -146,11 +151,14 @@ def test_services_started_without_waiting_are_awaited_together(platform, clean_a
         assert predicted["rollout"] == "started", predicted.get("msg")
         started = converge(ansible, clean_aws, args, "ecs_service")
         assert started["rollout"] == "started" and started["service"]["name"] == name
+        deployments[name] = started["deployment_id"]
         again = ansible.module("ecs_service", args)
-        assert again["changed"] is False and again["rollout"] == "none"
+        assert again["changed"] is False and again["rollout"] == "none" and "deployment_id" not in again
 
     clean_aws.reset_counts()
-    waited = ansible.module("ecs_service_info", {"cluster": "it", "names": names, "wait": True, "wait_timeout": 60})
+    # The deployments the runs started: the wait follows these (a rolled-back one would fail it).
+    waited = ansible.module("ecs_service_info", {"cluster": "it", "deployments": deployments, "wait": True,
+                                                 "wait_timeout": 60})
     assert not waited.get("failed"), waited.get("msg")
     assert [s["name"] for s in waited["services"]] == ["backend", "frontend"]
     assert {s["rollout_state"] for s in waited["services"]} == {"COMPLETED"}
@@ -176,6 +184,9 @@ def test_services_started_without_waiting_are_awaited_together(platform, clean_a
                                          "container_port": 9000}]), "load_balancers[0].container_port"),
     (lambda a: container(a)["secrets"].update(TOKEN="plain-text"), "task.containers[0].secrets.TOKEN"),
     (lambda a: a.update(autoscaling={"min_capacity": 5, "max_capacity": 2}), "autoscaling.max_capacity"),
+    (lambda a: a.update(log_retention_days=13), "log_retention_days"),
+    (lambda a: a["task"].update(ephemeral_storage_gib=10), "task.ephemeral_storage_gib"),
+    (lambda a: container(a)["health_check"].update(interval=1), "task.containers[0].health_check.interval"),
 ])
 def test_bad_input_deploys_nothing(platform, clean_aws, ansible, mutate, field):
     args = service_args(platform)

@@ -110,7 +110,7 @@ def test_a_failed_rollout_ends_the_wait_naming_the_service_with_its_events_and_s
     with pytest.raises(WaitFailedError) as e:
         wait(client, ["frontend", "backend"])
     message = e.value.message
-    assert message.startswith("Rollout of service backend failed.")
+    assert message.startswith("Rollout of service backend failed: deployment ecs-svc/backend failed. ")
     assert "circuit breaker: tasks failed to start" in message
     assert "deployment ecs-svc/backend deployment failed" in message
     assert "4f1: Task failed ELB health checks in (target-group tg/it-backend) (backend: exit 1)" in message

@@ -83,6 +83,47 @@ def test_each_field_counts(change, path):
     assert any(p == path or p.startswith(path + ".") for p in paths), paths
 
 
+def test_fields_and_explicit_defaults_newer_aws_returns_cause_no_change():
+    """DescribeTaskDefinition today adds enableFaultInjection=false and, per container, versionConsistency
+    (and may add more response-only keys later): none of it is a change of what the module registers."""
+    params = render("fam", task(), "eu-west-1", "/seed/test/backend")
+    now = described(params)
+    now.update(enableFaultInjection=False, deleteRequestedAt="2026-11-22T00:00:00Z", someFutureResponseKey={"x": 1})
+    for container in now["containerDefinitions"]:
+        container.update(versionConsistency="enabled", privileged=False, interactive=False,
+                         linuxParameters={"initProcessEnabled": False, "capabilities": {"add": [], "drop": []}})
+    assert changed_paths(canonical(now), canonical(params)) == []
+
+
+def test_non_default_values_of_those_fields_are_changes():
+    params = render("fam", task(), "eu-west-1", "/seed/test/backend")
+    now = described(params)
+    now["enableFaultInjection"] = True
+    now["containerDefinitions"][0]["versionConsistency"] = "disabled"
+    assert set(changed_paths(canonical(now), canonical(params))) == {
+        "enableFaultInjection", "containers.backend.versionConsistency"}
+
+
+@pytest.mark.parametrize("before, after", [
+    ({"APP_GREETING": "hello"}, {"APP_GREETING": "hello", "FEATURE_FLAG": ""}),  # a variable set to "" added
+    ({"APP_GREETING": "hello", "FEATURE_FLAG": ""}, {"APP_GREETING": "hello"}),  # ... or removed
+    ({"APP_GREETING": ""}, {"APP_GREETING": "hello"}),
+])
+def test_an_empty_environment_value_is_still_a_variable(before, after):
+    one, two = task(), task()
+    one["containers"][0]["environment"] = before
+    two["containers"][0]["environment"] = after
+    assert changed_paths(view(one), view(two)) != []
+
+
+def test_a_described_variable_without_value_equals_an_empty_one():
+    params = render("fam", task(containers=[dict(task()["containers"][0], environment={"EMPTY": ""})]),
+                    "eu-west-1", "/seed/test/backend")
+    now = described(params)
+    now["containerDefinitions"][0]["environment"] = [{"name": "EMPTY"}]
+    assert changed_paths(canonical(now), canonical(params)) == []
+
+
 def test_order_of_environment_does_not_matter():
     one = task()
     two = task()
@@ -104,6 +145,17 @@ def test_order_of_environment_does_not_matter():
      "task.containers[0].environment.MB_ENCRYPTION_SECRET_KEY"),
     (dict(containers=[{"name": "a", "image": "x", "environment": {"github_token": "t", "LEVEL": "1"}}]),
      "task.containers[0].environment.github_token"),
+    (dict(ephemeral_storage_gib=10), "task.ephemeral_storage_gib"),
+    (dict(ephemeral_storage_gib=201), "task.ephemeral_storage_gib"),
+    (dict(containers=[{"name": "a", "image": "x", "health_check": {"command": ["CMD", "true"], "interval": 1}}]),
+     "task.containers[0].health_check.interval"),
+    (dict(containers=[{"name": "a", "image": "x", "health_check": {"command": ["CMD", "true"], "timeout": 61}}]),
+     "task.containers[0].health_check.timeout"),
+    (dict(containers=[{"name": "a", "image": "x", "health_check": {"command": ["CMD", "true"], "retries": 11}}]),
+     "task.containers[0].health_check.retries"),
+    (dict(containers=[{"name": "a", "image": "x",
+                       "health_check": {"command": ["CMD", "true"], "start_period": 301}}]),
+     "task.containers[0].health_check.start_period"),
 ])
 def test_bad_task_names_the_field(overrides, field):
     with pytest.raises(ValidationError) as e:

@@ -5,8 +5,11 @@
 
 The local AWS runs no containers, so a failing rollout cannot happen there. These responses follow
 the documented shapes of DescribeServices (deployments[].rolloutState/rolloutStateReason, events[])
-and DescribeTasks (stoppedReason, containers[].reason/exitCode), as ECS returns them when the
-deployment circuit breaker stops a rollout whose tasks fail their health checks.
+and DescribeTasks (stoppedReason, startedBy, containers[].reason/exitCode), as ECS returns them when
+the deployment circuit breaker stops a rollout whose tasks fail their health checks: with rollback
+off the failed deployment stays primary (FAILED_SERVICE); with rollback on (the module's default) ECS
+starts a new primary deployment of the previous task definition and the failed one drains, then goes
+(ROLLING_BACK, ROLLED_BACK).
 """
 
 import pytest
@@ -30,18 +33,81 @@ FAILED_SERVICE = {
 }
 STOPPED_TASKS = [
     {"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/it/4f1", "stoppedReason": "Task failed container health checks",
-     "containers": [{"name": "backend", "exitCode": 137, "reason": None}]},
+     "startedBy": "ecs-svc/2", "containers": [{"name": "backend", "exitCode": 137, "reason": None}]},
     {"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/it/9c2",
      "stoppedReason": "CannotPullContainerError: pull image manifest has been retried 5 time(s)",
-     "containers": [{"name": "backend", "reason": "CannotPullContainerError: ref not found"}]},
+     "startedBy": "ecs-svc/2", "containers": [{"name": "backend", "reason": "CannotPullContainerError: ref not found"}]},
 ]
+OLD_TASK_STOPPED = {"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/it/0aa", "stoppedReason": "Scaling activity "
+                    "initiated by (deployment ecs-svc/1)", "startedBy": "ecs-svc/1", "containers": []}
+TD = "arn:aws:ecs:eu-west-1:123456789012:task-definition/it-backend:"
+ROLLING_BACK = {
+    "serviceName": "backend", "status": "ACTIVE", "desiredCount": 2, "runningCount": 1, "taskDefinition": TD + "6",
+    "deployments": [
+        {"id": "ecs-svc/3", "status": "PRIMARY", "taskDefinition": TD + "6", "rolloutState": "IN_PROGRESS",
+         "runningCount": 1, "desiredCount": 2, "rolloutStateReason": "ECS deployment ecs-svc/3 in progress."},
+        {"id": "ecs-svc/2", "status": "ACTIVE", "taskDefinition": TD + "7", "rolloutState": "FAILED",
+         "runningCount": 0, "desiredCount": 0,
+         "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start."},
+    ],
+    "events": [{"message": "(service backend) rolling back to deployment ecs-svc/3."},
+               {"message": "(service backend) (deployment ecs-svc/2) deployment failed: tasks failed to start."}],
+}
+ROLLED_BACK = dict(ROLLING_BACK, runningCount=2, deployments=[
+    dict(ROLLING_BACK["deployments"][0], rolloutState="COMPLETED", runningCount=2,
+         rolloutStateReason="ECS deployment ecs-svc/3 completed.")])
 
 
-def manager(**params):
+def manager(deployment_id="ecs-svc/2", **params):
     m = ecs_service.ServiceManager.__new__(ecs_service.ServiceManager)
     m.ecs, m.cluster, m.name, m.check_mode, m.actions = object(), "it", "backend", False, []
+    m.deployment_id = deployment_id
     m.params = dict({"wait_timeout": 60}, **params)
     return m
+
+
+def test_a_rollback_under_way_is_a_failed_rollout(monkeypatch):
+    """Rollback on: the failed deployment is no longer primary, the rollback's is: the wait must not
+    report the rollback completing as the rollout completing."""
+    monkeypatch.setattr(ecs, "describe_services", lambda client, cluster, names: [ROLLING_BACK])
+    monkeypatch.setattr(ecs, "stopped_tasks", lambda client, cluster, name: [OLD_TASK_STOPPED] + STOPPED_TASKS)
+    with pytest.raises(SeedAWSError) as e:
+        manager()._wait_for_rollout()
+    message = e.value.message
+    assert ("Rollout of service backend failed: deployment ecs-svc/2 failed and ECS rolled the service back to "
+            "deployment ecs-svc/3 (it-backend:6)") in message
+    assert "Rollout: ECS deployment circuit breaker: tasks failed to start." in message
+    assert "4f1: Task failed container health checks" in message
+    assert "0aa" not in message  # stopped tasks of the deployment that failed, not older ones
+
+
+@pytest.mark.parametrize("deployment_id", ["ecs-svc/2", None])
+def test_a_rollback_under_way_fails_with_or_without_the_deployment_id(monkeypatch, deployment_id):
+    monkeypatch.setattr(ecs, "describe_services", lambda client, cluster, names: [ROLLING_BACK])
+    monkeypatch.setattr(ecs, "stopped_tasks", lambda client, cluster, name: STOPPED_TASKS)
+    with pytest.raises(SeedAWSError) as e:
+        manager(deployment_id=deployment_id)._wait_for_rollout()
+    assert "deployment ecs-svc/2 failed and ECS rolled the service back" in e.value.message
+
+
+def test_a_finished_rollback_is_a_failed_rollout_of_the_deployment_started(monkeypatch):
+    """The failed deployment has drained and gone; the primary one (the rollback) has completed."""
+    monkeypatch.setattr(ecs, "describe_services", lambda client, cluster, names: [ROLLED_BACK])
+    monkeypatch.setattr(ecs, "stopped_tasks", lambda client, cluster, name: STOPPED_TASKS)
+    with pytest.raises(SeedAWSError) as e:
+        manager()._wait_for_rollout()
+    assert ("deployment ecs-svc/2 is no longer the primary one: deployment ecs-svc/3 (it-backend:6) replaced it - "
+            "a rollback by the deployment circuit breaker, or another deploy") in e.value.message
+    assert "rolling back to deployment ecs-svc/3" in e.value.message
+
+
+def test_the_deployment_started_completing_is_done_even_next_to_an_older_one(monkeypatch):
+    service = dict(ROLLING_BACK, deployments=[
+        dict(ROLLING_BACK["deployments"][1], id="ecs-svc/4", status="PRIMARY", rolloutState="COMPLETED",
+             runningCount=2, desiredCount=2),
+        dict(ROLLING_BACK["deployments"][0], status="ACTIVE", rolloutState="COMPLETED")])
+    monkeypatch.setattr(ecs, "describe_services", lambda client, cluster, names: [service])
+    assert manager(deployment_id="ecs-svc/4")._wait_for_rollout() is service
 
 
 def test_failed_rollout_reports_events_and_stopped_task_reasons(monkeypatch):
