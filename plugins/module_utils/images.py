@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Container images: the content tag of a build context, and registry helpers.
 
-The content tag is a hash of everything that decides what ``docker build`` produces: every file of
-the context that ``.dockerignore`` lets through (path, executable bit, bytes, symlink target), the
-Dockerfile, the build args, the target and the platform. The same inputs give the same tag, so a
-registry that already has the tag already has the image: nothing to build, nothing to push.
+The content tag is a hash of everything that decides what ``docker build`` produces: every entry of
+the context that ``.dockerignore`` lets through, as docker sends it (files: path, permission bits and
+bytes; symbolic links: path and target, never followed; directories, empty ones too: path and
+permission bits), the Dockerfile, the build args, the target and the platform. The same inputs give the
+same tag, so a registry that already has the tag already has the image: nothing to build, nothing to push.
 """
 
 import hashlib
@@ -14,6 +15,7 @@ import os
 import re
 import stat
 
+from ansible_collections.seed.aws_migration.plugins.module_utils import ecr
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 
 TAG_PREFIX = "ctx-"
@@ -22,8 +24,36 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9]+(/[a-z0-9]+)?$")
 
 
+def _class_regex(pattern, start):
+    """The regex of the Go character class opening at ``pattern[start]`` (``[``), and the index after it;
+    ``None`` when the class is not closed (Go rejects the pattern; taken literally here)."""
+    i, out = start + 1, ["["]
+    if i < len(pattern) and pattern[i] == "^":  # Go's negation; ``!`` is an ordinary character in Go
+        out.append("^")
+        i += 1
+    first = True
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "]" and not first:
+            return "".join(out) + "]", i + 1
+        if char == "\\" and i + 1 < len(pattern):
+            i += 1
+            char = pattern[i]
+        elif char == "-" and not first and i + 1 < len(pattern) and pattern[i + 1] != "]":
+            out.append("-")
+            i += 1
+            first = False
+            continue
+        out.append(re.escape(char))
+        first = False
+        i += 1
+    return None, start + 1
+
+
 def _pattern_regex(pattern):
-    """A .dockerignore pattern (Go filepath.Match plus ``**``) as a regex over slash paths."""
+    """A .dockerignore pattern (Go filepath.Match plus ``**``, as docker's patternmatcher reads it) as a
+    regex over slash paths: ``*`` and ``?`` stop at ``/``, ``[a-z]`` and ``[^a-z]`` are character
+    classes, ``\\`` escapes the next character."""
     out, i = [], 0
     while i < len(pattern):
         char = pattern[i]
@@ -32,6 +62,16 @@ def _pattern_regex(pattern):
             i += 2
             if i < len(pattern) and pattern[i] == "/":
                 i += 1
+            continue
+        if char == "[":
+            regex, end = _class_regex(pattern, i)
+            if regex is not None:
+                out.append(regex)
+                i = end
+                continue
+        if char == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
             continue
         out.append({"*": "[^/]*", "?": "[^/]"}.get(char, re.escape(char)))
         i += 1
@@ -65,19 +105,34 @@ def ignored(relpath, rules):
     return result
 
 
-def context_files(context):
-    """Relative paths of the files docker would send, sorted."""
+def context_entries(context):
+    """Relative paths of everything docker would send (files, symbolic links - never followed - and
+    directories, empty ones too), sorted."""
     rules = read_dockerignore(context)
+    negations = any(negate for negate, _regex in rules)
     found = []
     for root, dirs, files in os.walk(context):
         rel_root = os.path.relpath(root, context)
         rel_root = "" if rel_root == "." else rel_root.replace(os.sep, "/") + "/"
-        dirs[:] = sorted(d for d in dirs if not ignored(rel_root + d, rules) or any(n for n, _r in rules))
-        for name in files:
+        # os.walk lists a symbolic link to a directory with the directories: docker sends it as a link.
+        links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+        dirs[:] = sorted(d for d in dirs if d not in links)
+        for name in dirs:
+            if not ignored(rel_root + name, rules):
+                found.append(rel_root + name)
+        # An ignored directory is still walked when a ``!`` rule may bring back something below it.
+        dirs[:] = [d for d in dirs if negations or not ignored(rel_root + d, rules)]
+        for name in files + links:
             rel = rel_root + name
-            if not ignored(rel, rules) or rel in (".dockerignore",):
+            if not ignored(rel, rules) or rel == ".dockerignore":
                 found.append(rel)
     return sorted(found)
+
+
+def context_files(context):
+    """Relative paths of the files (and symbolic links) docker would send, sorted."""
+    return [rel for rel in context_entries(context)
+            if not stat.S_ISDIR(os.lstat(os.path.join(context, rel)).st_mode)]
 
 
 def content_hash(context, dockerfile, build_args=None, target=None, platform=None):
@@ -89,17 +144,22 @@ def content_hash(context, dockerfile, build_args=None, target=None, platform=Non
             digest.update(part if isinstance(part, bytes) else str(part).encode())
             digest.update(b"\0")
 
-    for rel in context_files(context):
+    for rel in context_entries(context):
         full = os.path.join(context, rel)
         info = os.lstat(full)
+        mode = oct(stat.S_IMODE(info.st_mode))
         if stat.S_ISLNK(info.st_mode):
             feed("link", rel, os.readlink(full))
-            continue
-        feed("file", rel, "x" if info.st_mode & 0o111 else "-")
-        with open(full, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        feed("end")
+        elif stat.S_ISDIR(info.st_mode):
+            feed("dir", rel, mode)
+        elif stat.S_ISREG(info.st_mode):
+            feed("file", rel, mode)
+            with open(full, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+            feed("end")
+        else:  # a socket or FIFO: never read (it would block)
+            feed("special", rel, stat.S_IFMT(info.st_mode), mode)
     with open(dockerfile, "rb") as handle:
         feed("dockerfile", handle.read())
     for key, value in sorted((build_args or {}).items()):
@@ -113,25 +173,32 @@ def content_tag(hex_digest):
 
 
 def validate_build(params):
-    """Checks of an image build's options that need no Docker engine and no registry."""
+    """Checks of an image build's options that need no Docker engine and no registry.
+
+    Returns the Dockerfile's path when the content tag is to be computed (``state=present``, or
+    ``state=absent`` without ``tag``), else ``None``.
+    """
     name = params["name"]
     if not NAME_RE.match(name or "") or len(name) > 256:
         raise ValidationError("name", f"{name!r} is not a repository name (lowercase, digits, '.', '_', '-', '/')")
+    if ((params.get("registry") or {}).get("type") or "oci") == "ecr":
+        ecr.check_name("name", name)  # stricter: no '__', no '--', ...
     for index, tag in enumerate(params.get("extra_tags") or []):
         if not TAG_RE.match(tag):
             raise ValidationError(f"extra_tags[{index}]", f"{tag!r} is not a valid tag")
     if params["state"] == "absent":
-        if not params.get("tag") and not params.get("path"):
+        tag = params.get("tag")
+        if tag:
+            if not TAG_RE.match(tag):
+                raise ValidationError("tag", f"{tag!r} is not a valid tag (letters, digits, '_', '.', '-'; "
+                                             "up to 128, not starting with '.' or '-')")
+            return None
+        if not params.get("path"):
             raise ValidationError("tag", "state=absent needs the tag to delete (or path, to compute it)")
-        return
-    path = params.get("path")
-    if not path:
+        return _context_dockerfile(params)
+    if not params.get("path"):
         raise ValidationError("path", "is required when state=present (the build context)")
-    if not os.path.isdir(path):
-        raise ValidationError("path", f"build context {path} is not a directory")
-    dockerfile = os.path.join(path, params.get("dockerfile") or "Dockerfile")
-    if not os.path.isfile(dockerfile):
-        raise ValidationError("dockerfile", f"{dockerfile} does not exist")
+    dockerfile = _context_dockerfile(params)
     if params.get("platform") and not PLATFORM_RE.match(params["platform"]):
         raise ValidationError("platform", f"{params['platform']!r} is not os/arch[/variant], like linux/amd64")
     smoke = params.get("smoke_test") or {}
@@ -141,3 +208,54 @@ def validate_build(params):
         if not (smoke.get("path") or "/").startswith("/"):
             raise ValidationError("smoke_test.path", "must start with /")
     return dockerfile
+
+
+def _context_dockerfile(params):
+    path = params["path"]
+    if not os.path.isdir(path):
+        raise ValidationError("path", f"build context {path} is not a directory")
+    dockerfile = os.path.join(path, params.get("dockerfile") or "Dockerfile")
+    if not os.path.isfile(dockerfile):
+        raise ValidationError("dockerfile", f"{dockerfile} does not exist")
+    return dockerfile
+
+
+def git_changes(porcelain, repo_root, context):
+    """Paths under ``context`` that ``git status --porcelain -z --ignored`` output (run in the repository
+    at ``repo_root``) reports as changed, untracked or ignored by git, and that docker would send (the
+    context's ``.dockerignore`` applies). Paths are relative to the context, sorted."""
+    rules = read_dockerignore(context)
+    fields = porcelain.split("\0")
+    changed, i = set(), 0
+    while i < len(fields):
+        entry = fields[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        status, path = entry[:2], entry[3:]
+        if status[0] in "RC":
+            i += 1  # the source of a rename or copy follows
+        rel = os.path.relpath(os.path.join(repo_root, path.rstrip("/")), context).replace(os.sep, "/")
+        if rel.split("/")[0] == "..":
+            if set(rel.split("/")) == {".."}:
+                changed.add(".")  # a directory holding the whole context (untracked, say)
+            continue
+        if rel == "." or not ignored(rel, rules) or rel == ".dockerignore":
+            changed.add(rel)
+    return sorted(changed)
+
+
+def ecr_tag_is_immutable(repository, tag):
+    """Whether ECR refuses to move ``tag`` in ``repository`` (a DescribeRepositories entry; ``None`` when
+    it could not be read: taken as immutable, the safe side). Exclusion filters (``*`` wildcards) turn
+    the repository's rule around for the tags they match."""
+    mutability = (repository or {}).get("imageTagMutability") or "IMMUTABLE"
+    filters = [f.get("filter") for f in (repository or {}).get("imageTagMutabilityExclusionFilters") or []]
+    excluded = any(re.fullmatch(re.escape(f).replace(r"\*", ".*"), tag) for f in filters if f)
+    if mutability == "MUTABLE":
+        return False
+    if mutability == "MUTABLE_WITH_EXCLUSION":
+        return excluded
+    if mutability == "IMMUTABLE_WITH_EXCLUSION":
+        return not excluded
+    return True

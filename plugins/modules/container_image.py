@@ -9,21 +9,29 @@ short_description: Build an image, smoke-test it and push it to ECR or any OCI r
 version_added: 1.0.0
 description:
   - Builds a container image from a context and Dockerfile with the Docker SDK, tags it with the content hash of
-    the build (every file the C(.dockerignore) lets through, the Dockerfile, build args, target and platform), and
-    pushes it to Amazon ECR (logging in with ECR's authorization token) or to any OCI registry.
+    the build (every file, symbolic link and directory the C(.dockerignore) lets through, with its permission bits,
+    the Dockerfile, build args, target and platform), and pushes it to Amazon ECR (logging in with ECR's
+    authorization token) or to any OCI registry.
   - When the registry already has that tag, nothing is built and nothing is pushed (zero bytes). The digest-pinned
     reference (C(registry/name@sha256:...)) that task definitions should use is returned either way.
   - Optionally runs the fresh image locally before pushing, waits for its health endpoint, and fails with the
     container's logs if it never becomes healthy. A failing build fails with the output of the failing step.
   - Check mode says whether a run would build and push, without building or pushing.
-  - O(state=absent) deletes a tag from the registry (and the local image).
+  - O(state=absent) deletes a tag from the registry (and the local image). On ECR only that tag goes (the image
+    too when it was its last tag). An OCI registry deletes images, not tags - every tag of the image would go -
+    so the module refuses, naming them, when the image has other tags.
+  - A failing Docker, registry or HTTP call fails the task with the step that failed (build, push, smoke test,
+    delete, ...) and the reason.
 author:
   - Seed platform team (@seed-platform)
 requirements:
   - docker (the Python Docker SDK) >= 6.0
 options:
   name:
-    description: Repository name in the registry, for example V(seed/backend).
+    description:
+      - Repository name in the registry, for example V(seed/backend).
+      - With O(registry.type=ecr) it must follow ECR's rule (lowercase letters and digits separated by single
+        C(.), C(_) or C(-), in C(/)-separated components); this is checked before anything is built.
     type: str
     required: true
   state:
@@ -56,7 +64,9 @@ options:
         description: Password or token for an V(oci) registry.
         type: str
       insecure:
-        description: Talk plain HTTP to the registry. Loopback registries (C(127.0.0.1), C(localhost)) always do.
+        description:
+          - Talk plain HTTP to the registry. Loopback registries (C(127.0.0.1), C(localhost)) always do, and are
+            never reached through a proxy (C(HTTP_PROXY)); other hosts follow the proxy settings and C(NO_PROXY).
         type: bool
         default: false
   path:
@@ -78,7 +88,13 @@ options:
     type: str
     default: linux/amd64
   git_commit_tag:
-    description: Also tag the image with C(git-<short commit>) of the repository holding O(path).
+    description:
+      - Also tag the image with C(git-<commit>) (12 hex digits) of the repository holding O(path).
+      - Only when the build context has no change git would report (modified, untracked or git-ignored files that
+        docker would send); otherwise the tag is left out with a warning, since the image is not that commit's.
+      - When the registry already has an O(extra_tags) or git tag on another image, the tag is moved - except on an
+        ECR repository whose tags are immutable, where the task fails naming the tag before anything is built or
+        pushed.
     type: bool
     default: false
   extra_tags:
@@ -87,7 +103,9 @@ options:
     elements: str
     default: []
   tag:
-    description: With O(state=absent), the tag to delete (default - the content tag of O(path)).
+    description:
+      - With O(state=absent), the tag to delete (default - the content tag of O(path), which must then exist with
+        its O(dockerfile)).
     type: str
   smoke_test:
     description: Run the fresh image before pushing it.
@@ -102,13 +120,19 @@ options:
         description:
           - Port the container listens on. The container runs on the host network (the local engine has no
             bridge), told its port through the C(PORT) environment variable.
+          - It must be free on this machine when the test starts, else the task fails naming this option (the
+            health check would reach what already listens there). Smoke tests of runs at the same time on the same
+            port take turns.
         type: int
       path:
         description: Health endpoint.
         type: str
         default: /health
       env:
-        description: Environment of the test container.
+        description:
+          - Environment of the test container.
+          - Its values are treated as secrets (no_log) - they are masked wherever they appear in the task's output,
+            so avoid short values like V(1) that would mask unrelated text.
         type: dict
         default: {}
       timeout:
@@ -205,8 +229,21 @@ pushed:
 """
 
 import base64
+import contextlib
+import json
 import os
+import re
+import socket
+import tempfile
 import time
+from urllib.error import HTTPError
+from urllib.error import URLError
+from urllib.parse import urlencode
+
+try:
+    import fcntl
+except ImportError:  # not on a POSIX controller: smoke tests on one port are then not serialised
+    fcntl = None
 
 try:
     import docker
@@ -214,9 +251,16 @@ try:
     from docker.errors import DockerException
     from docker.errors import ImageNotFound
     from docker.errors import NotFound
-except ImportError:
-    docker = None
+    from requests.exceptions import RequestException
+    from requests.exceptions import Timeout as RequestsTimeout
 
+    DOCKER_ERRORS = (DockerException, RequestException)
+    DOCKER_TIMEOUTS = (RequestsTimeout,)
+except ImportError:
+    docker = None  # the module fails before any Docker call
+    DOCKER_ERRORS = DOCKER_TIMEOUTS = ()
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ecr
@@ -225,10 +269,74 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.errors import S
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_hash
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_tag
+from ansible_collections.seed.aws_migration.plugins.module_utils.images import ecr_tag_is_immutable
+from ansible_collections.seed.aws_migration.plugins.module_utils.images import git_changes
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import validate_build
 from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+# What a Docker, registry or HTTP call can raise besides our own errors: turned into a failure naming the step.
+STEP_ERRORS = DOCKER_ERRORS + (URLError, UrlsConnectionError, OSError)
+HTTP_HINTS = {
+    401: " (the registry refused the credentials: registry.username / registry.password)",
+    403: " (the registry refused the credentials: registry.username / registry.password)",
+    405: " (the registry does not allow deleting: distribution needs storage.delete.enabled)",
+}
+MANIFEST_TYPES = ", ".join([
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+])
+MAX_TAG_PAGES = 100
+
+
+def host_name(host):
+    """The host of ``host[:port]`` (``[::1]`` stays bracketed)."""
+    return host[:host.index("]") + 1] if host.startswith("[") and "]" in host else host.split(":")[0]
+
+
+def port_in_use(port):
+    """What holds ``port`` on this machine (a short description), or ``None`` when it is free."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return f"something already answers on 127.0.0.1:{port}"
+    except OSError:
+        pass
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("0.0.0.0", port))
+    except OSError as e:
+        return f"port {port} is in use ({e.strerror or e})"
+    finally:
+        probe.close()
+    return None
+
+
+@contextlib.contextmanager
+def port_lock(port, timeout):
+    """Serialise the smoke tests of this machine that use ``port`` (an exclusive lock on a file in the
+    temporary directory), so two runs at once cannot probe each other's container."""
+    if fcntl is None:
+        yield
+        return
+    path = os.path.join(tempfile.gettempdir(), f"seed.aws_migration-smoke-test-{os.getuid()}-{port}.lock")
+    with open(path, "a", encoding="utf-8") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise ValidationError("smoke_test.port", f"another smoke test on port {port} has held it for "
+                                                             f"{timeout} s ({path}); nothing was pushed") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class ImageManager:
@@ -238,13 +346,34 @@ class ImageManager:
         self.dockerfile = validate_build(self.params)  # before any Docker or AWS call
         self.actions = []
         self.built = self.pushed = False
+        self._bearer = None
         self.registry, self.auth = self._registry()
         self.repository = f"{self.registry}/{self.params['name']}"
         self.docker = self._docker()
 
     def _do(self, action, call, *args, **kwargs):
         self.actions.append(action)
-        return None if self.module.check_mode else call(*args, **kwargs)
+        if self.module.check_mode:
+            return None
+        with self._step(action):
+            return call(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def _step(self, what):
+        """Turn a Docker, registry or HTTP error of ``what`` into a failure that says what failed and why."""
+        try:
+            yield
+        except SeedAWSError:
+            raise
+        except STEP_ERRORS as e:
+            raise SeedAWSError(message=f"{what} failed: {self._reason(e)}") from None
+
+    def _reason(self, error):
+        if isinstance(error, HTTPError):
+            return f"HTTP {error.code} {error.reason}{HTTP_HINTS.get(error.code, '')}"
+        if isinstance(error, DOCKER_TIMEOUTS):
+            return f"the Docker engine gave no answer within {self.params['timeout']} s (option timeout): {error}"
+        return str(error) or type(error).__name__
 
     # -- connections ----------------------------------------------------------------------------
     def _registry(self):
@@ -264,12 +393,17 @@ class ImageManager:
         return host, auth
 
     def _scheme(self, host):
-        return "http" if self.params["registry"].get("insecure") or host.split(":")[0] in LOOPBACK else "https"
+        return "http" if self.params["registry"].get("insecure") or host_name(host) in LOOPBACK else "https"
+
+    def _open(self, url, **kwargs):
+        """open_url, never through a proxy for a loopback address (elsewhere NO_PROXY applies as usual)."""
+        host = url.split("://", 1)[-1].split("/", 1)[0]
+        return open_url(url, use_proxy=host_name(host) not in LOOPBACK, validate_certs=True, **kwargs)
 
     def _probe_registry(self, host):
         """Fail early, naming the field, when the registry does not answer at all."""
         try:
-            open_url(f"{self._scheme(host)}://{host}/v2/", timeout=10, validate_certs=True)
+            self._open(f"{self._scheme(host)}://{host}/v2/", timeout=10).close()
         except Exception as e:  # pylint: disable=broad-exception-caught
             status = getattr(e, "code", None)
             if status in (401, 403):
@@ -283,18 +417,61 @@ class ImageManager:
         try:
             client = docker.DockerClient(base_url=base_url, timeout=self.params["timeout"])
             client.ping()
-        except DockerException as e:
+        except DOCKER_ERRORS as e:
             raise ValidationError("docker_host", f"cannot reach the Docker engine at {base_url}: {e}") from None
         return client
+
+    def _registry_request(self, method, path, headers=None):
+        """One request to the registry's distribution API (``/v2/<path>``) with the registry's credentials:
+        Basic, or the bearer token a token-authenticated registry asks for. HTTP errors raise HTTPError."""
+        url = f"{self._scheme(self.registry)}://{self.registry}/v2/{path}"
+        headers = dict(headers or {})
+        if self._bearer:
+            headers["Authorization"] = f"Bearer {self._bearer}"
+        elif self.auth:
+            headers["Authorization"] = "Basic " + base64.b64encode(
+                f"{self.auth['username']}:{self.auth['password']}".encode()).decode()
+        try:
+            return self._open(url, method=method, headers=headers, timeout=30)
+        except HTTPError as e:
+            challenge = (e.headers.get("WWW-Authenticate") if e.headers else None) or ""
+            if e.code != 401 or self._bearer or not challenge.lower().startswith("bearer "):
+                raise
+        self._bearer = self._token(challenge)
+        headers["Authorization"] = f"Bearer {self._bearer}"
+        return self._open(url, method=method, headers=headers, timeout=30)
+
+    def _token(self, challenge):
+        """The bearer token of a ``WWW-Authenticate: Bearer realm=...,service=...,scope=...`` challenge."""
+        fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+        if not fields.get("realm"):
+            raise SeedAWSError(message=f"{self.registry} asked for a bearer token without saying where to get one")
+        query = urlencode({k: v for k, v in fields.items() if k in ("service", "scope")})
+        kwargs = {"timeout": 30}
+        if self.auth:
+            kwargs.update(url_username=self.auth["username"], url_password=self.auth["password"],
+                          force_basic_auth=True)
+        with self._open(fields["realm"] + ("?" + query if query else ""), **kwargs) as response:
+            data = json.loads(response.read() or b"{}")
+        token = data.get("token") or data.get("access_token")
+        if not token:
+            raise SeedAWSError(message=f"{fields['realm']} gave no token for {self.registry}")
+        self.module.no_log_values.add(token)
+        return token
 
     # -- present --------------------------------------------------------------------------------
     def present(self):
         p = self.params
         tag = content_tag(content_hash(p["path"], self.dockerfile, p["build_args"], p.get("target"), p["platform"]))
-        tags = [tag] + ([self._git_tag()] if p["git_commit_tag"] else []) + list(p["extra_tags"])
+        git_tag = self._git_tag() if p["git_commit_tag"] else None
+        tags = list(dict.fromkeys([tag] + ([git_tag] if git_tag else []) + list(p["extra_tags"])))
         remote = {t: self._remote_digest(t) for t in tags}
         before = {"tags": sorted(t for t, d in remote.items() if d), "digest": remote[tag]}
         digest = remote[tag]
+        # Tags that already name another image than the one this run pushes: moved, where the registry allows it.
+        moved = {t: remote[t] for t in tags[1:] if remote[t] and remote[t] != digest}
+        if moved:
+            self._check_movable(moved)  # before anything is built or pushed
         reference = f"{self.repository}:{tag}"
         if not digest:
             self._do(f"build {reference}", self._build, reference)
@@ -303,27 +480,60 @@ class ImageManager:
             digest = self._do(f"push {reference}", self._push, tag)
         for extra in tags[1:]:
             if remote[extra] != digest or not digest:
-                self._do(f"push {self.repository}:{extra}", self._tag_and_push, reference, extra)
+                note = f" (moving it from {remote[extra]})" if extra in moved else ""
+                self._do(f"push {self.repository}:{extra}{note}", self._tag_and_push, reference, extra)
         after = {"tags": sorted(tags), "digest": digest if digest else "(known after push)"}
         return tag, tags, digest, before, after
 
     def _git_tag(self):
-        rc, out, err = self.module.run_command(["git", "-C", self.params["path"], "rev-parse", "--short=12", "HEAD"])
+        """``git-<commit>`` of the repository holding O(path), or ``None`` (with a warning) when the build
+        context has changes that are not committed: the image would not be the commit's."""
+        path = self.params["path"]
+        rc, out, err = self.module.run_command(["git", "-C", path, "rev-parse", "--show-toplevel", "--short=12",
+                                                "HEAD"])
         if rc != 0:
-            raise ValidationError("git_commit_tag", f"{self.params['path']} is not in a git repository: {err.strip()}")
-        return f"git-{out.strip()}"
+            raise ValidationError("git_commit_tag", f"{path} is not in a git repository with a commit: {err.strip()}")
+        lines = out.splitlines()
+        toplevel, commit = lines[0].strip(), lines[-1].strip()
+        rc, out, err = self.module.run_command(["git", "-C", path, "status", "--porcelain", "-z", "--ignored",
+                                                "--untracked-files=all", "--", "."])
+        if rc != 0:
+            raise ValidationError("git_commit_tag", f"git status in {path} failed: {err.strip()}")
+        changes = git_changes(out, toplevel, os.path.realpath(path))
+        git_tag = f"git-{commit}"
+        if changes:
+            shown = ", ".join(changes[:5]) + (f" and {len(changes) - 5} more" if len(changes) > 5 else "")
+            self.module.warn(f"git_commit_tag: not tagging {git_tag}: the build context {path} has changes that are "
+                             f"not committed ({shown}), so the image is not the one of commit {commit}")
+            return None
+        return git_tag
+
+    def _check_movable(self, moved):
+        """Fail, naming them, when tags to move are immutable (ECR: the repository's tag mutability)."""
+        if self.params["registry"]["type"] != "ecr":
+            return  # the distribution API has no immutable tags: they move
+        repository = ecr.describe_repository(self.module.seed_client("ecr"), self.params["name"])
+        stuck = [t for t in moved if ecr_tag_is_immutable(repository, t)]
+        if stuck:
+            mutability = (repository or {}).get("imageTagMutability") or "unknown"
+            raise SeedAWSError(message=(
+                f"{self.repository}: tag {', '.join(f'{t} (now {moved[t]})' for t in stuck)} already names another "
+                f"image than the one this run would push, and the repository's tags cannot be moved "
+                f"(imageTagMutability {mutability}); nothing was built or pushed. Delete that tag, or use another "
+                f"one (extra_tags), or commit the changes (git_commit_tag)."))
 
     def _remote_digest(self, tag):
         """Digest of ``tag`` in the registry, or None when the registry does not have it."""
-        try:
-            found = self.docker.api.inspect_distribution(f"{self.repository}:{tag}", auth_config=self.auth)
-        except APIError as e:
-            text = str(e).lower()
-            if e.status_code in (401, 403) and "denied" not in text and "unauthorized" not in text:
-                return None
-            if "manifest unknown" in text or "not found" in text or e.status_code == 404 or "name unknown" in text:
-                return None
-            raise SeedAWSError(message=f"Failed to look up {self.repository}:{tag} in the registry: {e}") from None
+        with self._step(f"look up {self.repository}:{tag} in the registry"):
+            try:
+                found = self.docker.api.inspect_distribution(f"{self.repository}:{tag}", auth_config=self.auth)
+            except APIError as e:
+                text = str(e).lower()
+                if e.status_code in (401, 403) and "denied" not in text and "unauthorized" not in text:
+                    return None
+                if "manifest unknown" in text or "not found" in text or e.status_code == 404 or "name unknown" in text:
+                    return None
+                raise SeedAWSError(message=f"Failed to look up {self.repository}:{tag} in the registry: {e}") from None
         return found.get("Descriptor", {}).get("digest")
 
     def _build(self, reference):
@@ -364,59 +574,99 @@ class ImageManager:
     def _smoke_test(self, reference):
         smoke = self.params["smoke_test"]
         port = smoke["port"]
-        env = dict(smoke.get("env") or {}, PORT=str(port))
-        container = self.docker.containers.run(reference, detach=True, network_mode="host", environment=env,
-                                               labels={"seed.aws_migration/smoke-test": "true"})
+        with self._step(f"smoke test of {reference}"), port_lock(port, smoke["timeout"] + 60):
+            # On the host network, the probe would reach whatever already listens on the port.
+            busy = port_in_use(port)
+            if busy:
+                raise ValidationError("smoke_test.port", f"{busy}: the smoke test would probe that instead of the new "
+                                                         f"image; nothing was pushed. Choose a free port.")
+            env = dict(smoke.get("env") or {}, PORT=str(port))
+            container = self.docker.containers.run(reference, detach=True, network_mode="host", environment=env,
+                                                   labels={"seed.aws_migration/smoke-test": "true"})
+            try:
+                self._await_healthy(reference, container, port, smoke)
+            finally:
+                try:
+                    container.remove(force=True)
+                except STEP_ERRORS as e:  # not in the way of the test's own result
+                    self.module.warn(f"Could not remove the smoke-test container {container.id}: {self._reason(e)}")
+
+    def _await_healthy(self, reference, container, port, smoke):
         url = f"http://127.0.0.1:{port}{smoke['path']}"
         deadline = time.monotonic() + smoke["timeout"]
         last = None
-        try:
-            while time.monotonic() < deadline:
-                container.reload()
-                if container.status in ("exited", "dead"):
-                    last = f"the container exited with {container.attrs.get('State', {}).get('ExitCode')}"
-                    break
-                try:
-                    with open_url(url, timeout=3) as response:
-                        if response.status < 400:
-                            return
-                        last = f"{url} answered {response.status}"
-                except Exception as e:  # pylint: disable=broad-exception-caught
-                    last = f"{url}: {e}"
-                time.sleep(1)
-            logs = container.logs(tail=50).decode(errors="replace")
-            raise SeedAWSError(message=f"Smoke test of {reference} failed ({last or 'timed out'}); nothing was "
-                                       f"pushed. Container logs:\n{logs}")
-        finally:
-            container.remove(force=True)
+        while time.monotonic() < deadline:
+            container.reload()
+            if container.status in ("exited", "dead"):
+                last = f"the container exited with {container.attrs.get('State', {}).get('ExitCode')}"
+                break
+            try:
+                with self._open(url, timeout=3) as response:
+                    if response.status < 400:
+                        return
+                    last = f"{url} answered {response.status}"
+            except Exception as e:  # pylint: disable=broad-exception-caught
+                last = f"{url}: {e}"
+            time.sleep(1)
+        logs = container.logs(tail=50).decode(errors="replace")
+        raise SeedAWSError(message=f"Smoke test of {reference} failed ({last or 'timed out'}); nothing was "
+                                   f"pushed. Container logs:\n{logs}")
 
     # -- absent ---------------------------------------------------------------------------------
     def absent(self):
         p = self.params
         tag = p.get("tag") or content_tag(content_hash(p["path"], self.dockerfile, p["build_args"], p.get("target"),
                                                        p["platform"]))
+        reference = f"{self.repository}:{tag}"
         digest = self._remote_digest(tag)
         before = {"tags": [tag] if digest else [], "digest": digest}
         if digest:
-            self._do(f"delete {self.repository}:{tag} ({digest})", self._delete_manifest, digest)
-        try:
-            self.docker.images.get(f"{self.repository}:{tag}")
-            self._do(f"remove local image {self.repository}:{tag}", self.docker.images.remove,
-                     f"{self.repository}:{tag}")
-        except (ImageNotFound, NotFound):
-            pass
+            if p["registry"]["type"] != "ecr":
+                # The distribution API deletes manifests, not tags: every tag of that manifest would go.
+                with self._step(f"list the tags of {self.repository}"):
+                    others = self._other_tags(tag, digest)
+                if others:
+                    raise SeedAWSError(message=(
+                        f"Not deleting {reference}: the registry deletes images, not tags, and {digest} is also "
+                        f"tagged {', '.join(others)}, which would go with it. Nothing was deleted."))
+            self._do(f"delete {reference} ({digest})", self._delete_tag, tag, digest)
+        with self._step(f"look up the local image {reference}"):
+            try:
+                self.docker.images.get(reference)
+                local = True
+            except (ImageNotFound, NotFound):
+                local = False
+        if local:
+            self._do(f"remove local image {reference}", self.docker.images.remove, reference)
         return tag, [], None, before, {"tags": [], "digest": None}
 
-    def _delete_manifest(self, digest):
+    def _other_tags(self, tag, digest):
+        """The repository's other tags whose manifest is ``digest``, sorted."""
+        tags, path, pages = [], f"{self.params['name']}/tags/list?n=1000", 0
+        while path and pages < MAX_TAG_PAGES:
+            pages += 1
+            with self._registry_request("GET", path) as response:
+                tags += json.loads(response.read() or b"{}").get("tags") or []
+                link = re.match(r"\s*<([^>]+)>", response.headers.get("Link") or "")
+            path = link.group(1).split("/v2/", 1)[-1] if link else None
+        others = []
+        for other in sorted(set(tags) - {tag}):
+            try:
+                with self._registry_request("HEAD", f"{self.params['name']}/manifests/{other}",
+                                            headers={"Accept": MANIFEST_TYPES}) as response:
+                    if response.headers.get("Docker-Content-Digest") == digest:
+                        others.append(other)
+            except HTTPError as e:
+                if e.code != 404:  # deleted meanwhile
+                    raise
+        return others
+
+    def _delete_tag(self, tag, digest):
         if self.params["registry"]["type"] == "ecr":
-            ecr.batch_delete_image(self.module.seed_client("ecr"), self.params["name"], [{"imageDigest": digest}])
+            # By tag: ECR removes that tag only (and the image when it was its last tag).
+            ecr.batch_delete_image(self.module.seed_client("ecr"), self.params["name"], [{"imageTag": tag}])
             return
-        headers = {}
-        if self.auth:
-            token = base64.b64encode(f"{self.auth['username']}:{self.auth['password']}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
-        open_url(f"{self._scheme(self.registry)}://{self.registry}/v2/{self.params['name']}/manifests/{digest}",
-                 method="DELETE", headers=headers, timeout=30)
+        self._registry_request("DELETE", f"{self.params['name']}/manifests/{digest}").close()
 
 
 def main():
@@ -442,7 +692,7 @@ def main():
             enabled=dict(type="bool", default=False),
             port=dict(type="int"),
             path=dict(type="str", default="/health"),
-            env=dict(type="dict", default={}),
+            env=dict(type="dict", default={}, no_log=True),
             timeout=dict(type="int", default=60),
         )),
         docker_host=dict(type="str"),
@@ -455,6 +705,8 @@ def main():
         tag, tags, digest, before, after = run()
     except SeedAWSError as e:
         module.fail_json_aws_error(e)
+    except STEP_ERRORS as e:  # a call outside the named steps: still a failure, not a traceback
+        module.fail_json(msg=f"Docker or registry call failed: {e}")
     result = {
         "changed": bool(manager.actions), "actions": manager.actions, "built": manager.built,
         "pushed": manager.pushed,

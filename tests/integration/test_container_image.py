@@ -1,15 +1,36 @@
 """container_image against the local Docker engine and registry: check mode, build and push, no push
-when the registry has the tag, failing builds and smoke tests, an unreachable registry, deletion."""
+when the registry has the tag, failing builds and smoke tests, an unreachable registry, deletion (one tag of
+an image with several is refused), git commit tags of clean and changed contexts; and site.yml's preflight
+refusing a missing Dockerfile before any AWS request."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import urllib.error
+import urllib.request
 
 import pytest
 
 from support.servers import REPO_ROOT
 
 pytestmark = pytest.mark.docker
+
+MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+
+
+def manifest_digest(local_docker, name, tag):
+    """The digest the registry has for ``name:tag``, or None (HEAD of the manifest, straight to the registry)."""
+    request = urllib.request.Request(f"{local_docker.registry_url}/v2/{name}/manifests/{tag}", method="HEAD",
+                                     headers={"Accept": MANIFEST_TYPES})
+    try:
+        with _OPENER.open(request, timeout=10) as response:
+            return response.headers["Docker-Content-Digest"]
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise
 
 
 @pytest.fixture
@@ -38,17 +59,22 @@ def test_build_push_and_skip(ansible, image_args, local_docker):
     assert again["changed"] is False and not again["built"] and not again["pushed"]
     assert again["image"]["digest"] == built["image"]["digest"]
 
-    gone = ansible.module("container_image", dict(image_args, state="absent", tag=tag))
-    assert gone["actions"][0].startswith(f"delete {local_docker.registry}/{image_args['name']}:{tag}")
+    # The image's only tag: deleted (state=absent without tag deletes the content tag of path).
+    gone = ansible.module("container_image", dict(image_args, state="absent"))
+    assert not gone.get("failed"), gone.get("msg")
+    assert gone["actions"][0] == f"delete {local_docker.registry}/{image_args['name']}:{tag} ({built['image']['digest']})"
+    assert manifest_digest(local_docker, image_args["name"], tag) is None
     assert ansible.module("container_image", image_args, check=True)["changed"] is True  # no longer there
 
 
 def test_failing_build_reports_the_failing_step(ansible, image_args):
+    # The marker is computed by the shell: only the step's own output has it, not the daemon's error text
+    # (which quotes the command, "$((6*7))").
     with open(f"{image_args['path']}/Dockerfile", "a", encoding="utf-8") as handle:
-        handle.write("\nCOPY this-file-does-not-exist /app/\n")
+        handle.write("\nRUN echo \"step-output-marker-$((6*7))\" && exit 3\n")
     result = ansible.module("container_image", image_args)
     assert result.get("failed")
-    assert "Build of" in result["msg"] and "this-file-does-not-exist" in result["msg"]
+    assert "Build of" in result["msg"] and "step-output-marker-42" in result["msg"], result["msg"]
 
 
 def test_failing_smoke_test_pushes_nothing(ansible, image_args, local_docker):
@@ -69,3 +95,64 @@ def test_failing_smoke_test_pushes_nothing(ansible, image_args, local_docker):
 def test_bad_input_names_the_field(ansible, image_args, override, field):
     result = ansible.module("container_image", dict(image_args, **override))
     assert result.get("failed") and result["msg"].startswith(field + ":"), result.get("msg")
+
+
+def test_deleting_one_tag_of_an_image_with_two_is_refused(ansible, image_args, local_docker):
+    """The registry deletes manifests, not tags: deleting release-1 would delete the content tag too."""
+    pushed = ansible.module("container_image", dict(image_args, extra_tags=["release-1"]))
+    assert not pushed.get("failed"), pushed.get("msg")
+    name, (tag, extra), digest = image_args["name"], pushed["image"]["tags"], pushed["image"]["digest"]
+    assert extra == "release-1" and manifest_digest(local_docker, name, extra) == digest
+
+    for check in (True, False):  # check mode predicts the refusal
+        refused = ansible.module("container_image", dict(image_args, state="absent", tag=extra), check=check)
+        assert refused.get("failed") and not refused.get("changed")
+        assert f"also tagged {tag}" in refused["msg"] and "Nothing was deleted" in refused["msg"]
+    assert manifest_digest(local_docker, name, tag) == digest == manifest_digest(local_docker, name, extra)
+    client = local_docker.client()
+    client.images.remove(f"{local_docker.registry}/{name}:{tag}", force=True)
+    pulled = client.images.pull(f"{local_docker.registry}/{name}", tag=tag)
+    assert digest in [d.split("@")[1] for d in pulled.attrs["RepoDigests"]]
+
+
+def git(path, *args):
+    return subprocess.run(["git", "-C", str(path), "-c", "user.name=test", "-c", "user.email=test@example.com", *args],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_git_commit_tag_names_only_a_committed_context(ansible, image_args, local_docker):
+    repo = image_args["path"]  # the build context is the repository
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "backend")
+    git_tag = "git-" + git(repo, "rev-parse", "--short=12", "HEAD")
+    args = dict(image_args, git_commit_tag=True)
+
+    first = ansible.module("container_image", args)
+    assert not first.get("failed"), first.get("msg")
+    assert first["image"]["tags"] == [first["image"]["tag"], git_tag] and not first.get("warnings")
+    assert manifest_digest(local_docker, image_args["name"], git_tag) == first["image"]["digest"]
+
+    # Changed content on the same commit: a new image, and git-<commit> stays on the committed one.
+    with open(f"{image_args['path']}/app.py", "a", encoding="utf-8") as handle:
+        handle.write("\n# not committed\n")
+    check = ansible.module("container_image", args, check=True)
+    changed = ansible.module("container_image", args)
+    assert not changed.get("failed"), changed.get("msg")
+    assert changed["actions"] == check["actions"] and not any(git_tag in a for a in changed["actions"])
+    assert changed["image"]["tags"] == [changed["image"]["tag"]] != first["image"]["tags"][:1]
+    assert any(f"not tagging {git_tag}" in w and "app.py" in w for w in changed.get("warnings", [])), changed
+    assert manifest_digest(local_docker, image_args["name"], git_tag) == first["image"]["digest"]
+
+
+def test_site_refuses_a_missing_dockerfile_before_any_aws_request(clean_aws, ansible, tmp_path):
+    apps = tmp_path / "apps"
+    shutil.copytree(REPO_ROOT / "examples" / "apps", apps)
+    (apps / "backend" / "Dockerfile").unlink()
+    result = ansible.playbook("playbooks/site.yml", extra_vars={"seed_examples": str(apps)})
+    assert result.failed
+    (failed,) = [t for t in result.task_results() if t.get("failed")]
+    assert failed["_task"] == "Check that every image's build context and Dockerfile are there"
+    assert failed["msg"] == (f"registry_images[1] (seed/backend): dockerfile {apps}/backend/Dockerfile does not "
+                             "exist. Nothing was deployed.")
+    assert clean_aws.requests()["total"] == 0, clean_aws.requests()

@@ -31,10 +31,12 @@ def actions(result):
     return [(t["_task"], t["actions"]) for t in result.task_results() if t.get("actions")]
 
 
-def registry_writes(local_docker):
-    """Write requests the registry has logged (blob uploads, manifest puts)."""
+def registry_writes(local_docker, repositories):
+    """Write requests (blob uploads, manifest puts) the registry has logged for ``repositories``: the
+    registry is shared by the run's xdist workers, whose other tests push to it meanwhile."""
     log = (local_docker.state_dir / "registry" / "registry.log").read_text(encoding="utf-8", errors="replace")
-    return sum(log.count(f'"{method} ') for method in ("PUT", "POST", "PATCH"))
+    return sum(log.count(f'"{method} /v2/{repository}/') for method in ("PUT", "POST", "PATCH")
+               for repository in repositories)
 
 
 def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, ansible, local_docker):
@@ -121,11 +123,11 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
 
     # Re-run: nothing changes, no AWS write, nothing pushed.
     clean_aws.reset_counts()
-    pushes = registry_writes(local_docker)
+    pushes = registry_writes(local_docker, images)
     again = ansible.playbook("playbooks/site.yml", extra_vars=extra)
     assert not again.failed and again.changed == 0, actions(again)
     assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
-    assert registry_writes(local_docker) == pushes, "an unchanged rebuild must push nothing"
+    assert registry_writes(local_docker, images) == pushes, "an unchanged rebuild must push nothing"
 
     # One file of the backend changes: check mode predicts exactly what the real run does, which is a
     # new image tag, a new task definition revision and a rolling update of that service only.

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the seed.aws_migration collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Content tags of build contexts, .dockerignore, and build validation."""
+"""Content tags of build contexts, .dockerignore, build validation, git changes and ECR tag mutability."""
 
 import os
 
@@ -10,7 +10,10 @@ import pytest
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_hash
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_tag
+from ansible_collections.seed.aws_migration.plugins.module_utils.images import context_entries
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import context_files
+from ansible_collections.seed.aws_migration.plugins.module_utils.images import ecr_tag_is_immutable
+from ansible_collections.seed.aws_migration.plugins.module_utils.images import git_changes
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import ignored
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import read_dockerignore
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import validate_build
@@ -76,7 +79,7 @@ def test_dockerignore_patterns(tmp_path):
 
 def params(context, **overrides):
     base = {"name": "seed/backend", "state": "present", "path": str(context), "dockerfile": "Dockerfile",
-            "platform": "linux/amd64", "extra_tags": [], "smoke_test": {}}
+            "platform": "linux/amd64", "extra_tags": [], "smoke_test": {}, "registry": {"type": "oci"}}
     base.update(overrides)
     return base
 
@@ -95,3 +98,123 @@ def test_bad_build_input_names_the_field(context, overrides, field):
     with pytest.raises(ValidationError) as e:
         validate_build(params(context, **overrides))
     assert e.value.field == field
+
+
+@pytest.mark.parametrize("pattern, matches, misses", [
+    # Go's filepath.Match (docker's patternmatcher): [^...] is the negated class, [!...] holds a literal '!'
+    ("log[^0-9].txt", ["logx.txt", "log-.txt"], ["log1.txt", "logxy.txt"]),
+    ("log[!0-9].txt", ["log!.txt", "log5.txt"], ["logx.txt"]),
+    ("[a-c]*.py", ["a.py", "banana.py"], ["d.py", "x/a.py"]),
+    ("data[0-9]/*", ["data1/x"], ["datax/x"]),
+    ("file\\*", ["file*"], ["filex"]),
+    ("a[b", ["a[b"], ["ab"]),  # not a class (not closed): literal, as Go would refuse it
+])
+def test_dockerignore_character_classes_follow_go(tmp_path, pattern, matches, misses):
+    (tmp_path / ".dockerignore").write_text(pattern + "\n")
+    rules = read_dockerignore(str(tmp_path))
+    assert [p for p in matches if ignored(p, rules)] == matches
+    assert [p for p in misses if ignored(p, rules)] == []
+
+
+def test_symbolic_links_are_hashed_as_links_never_followed(context, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "big.bin").write_text("1")
+    os.symlink("app.py", context / "alias.py")
+    os.symlink(str(outside), context / "shared")  # a link to a directory: sent as a link, not walked
+    os.symlink("does-not-exist", context / "dangling")
+    assert {"alias.py", "shared", "dangling"} <= set(context_files(str(context)))
+    before = tag(context)
+    (outside / "big.bin").write_text("2")  # what the link points to is not in the context
+    (context / "app.py").write_text("print('x')\n")
+    changed = tag(context)
+    assert changed != before
+    os.remove(context / "shared")
+    os.symlink(str(outside) + "/", context / "shared")  # only the target string differs
+    assert tag(context) != changed
+
+
+def test_directories_count_empty_ones_too_unless_ignored(context):
+    before = tag(context)
+    (context / "var" / "cache").mkdir(parents=True)
+    assert "var/cache" in context_entries(str(context)) and "var/cache" not in context_files(str(context))
+    with_dirs = tag(context)
+    assert with_dirs != before
+    (context / ".git" / "refs").mkdir()  # below an ignored directory
+    assert tag(context) == with_dirs
+    os.chmod(context / "var" / "cache", 0o700)
+    assert tag(context) != with_dirs
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o600, 0o664, 0o4755])
+def test_every_permission_bit_counts(context, mode):
+    os.chmod(context / "app.py", 0o644)
+    before = tag(context)
+    os.chmod(context / "app.py", mode)
+    assert tag(context) != before
+
+
+def test_a_fifo_is_not_read(context):
+    os.mkfifo(context / "pipe")
+    before = tag(context)  # would block forever if opened
+    os.remove(context / "pipe")
+    assert tag(context) != before
+
+
+def test_absent_without_a_tag_computes_it_from_the_context(context):
+    assert validate_build(params(context, state="absent")) == str(context / "Dockerfile")
+    assert validate_build(params(context, state="absent", tag="v1", path=None)) is None
+
+
+@pytest.mark.parametrize("overrides, field", [
+    (dict(state="absent", tag="bad tag"), "tag"),
+    (dict(state="absent", tag="-leading-dash"), "tag"),
+    (dict(state="absent", tag="x" * 129), "tag"),
+    (dict(state="absent", path=None), "tag"),
+    (dict(state="absent", path="/does/not/exist"), "path"),
+    (dict(state="absent", dockerfile="Missing.Dockerfile"), "dockerfile"),
+])
+def test_bad_absent_input_names_the_field(context, overrides, field):
+    with pytest.raises(ValidationError) as e:
+        validate_build(params(context, **overrides))
+    assert e.value.field == field
+
+
+@pytest.mark.parametrize("name", ["seed__backend", "seed--backend", "team/web---api"])
+def test_ecr_names_follow_ecrs_rule_before_anything_is_built(context, name):
+    validate_build(params(context, name=name))  # a valid name for an OCI registry
+    with pytest.raises(ValidationError) as e:
+        validate_build(params(context, name=name, registry={"type": "ecr"}))
+    assert e.value.field == "name" and "not a valid ECR repository name" in str(e.value)
+
+
+def test_git_changes_are_what_docker_would_send(context):
+    root = str(context.parent)
+    sub = context.name
+    porcelain = "\0".join([
+        f" M {sub}/app.py",
+        f"?? {sub}/static/new.css",
+        f"!! {sub}/.git/HEAD",  # ignored by .dockerignore
+        f"!! {sub}/notes.md",  # ignored by .dockerignore
+        f"R  {sub}/renamed.txt", f"{sub}/old.txt",
+        "?? elsewhere/file",  # outside the context
+    ]) + "\0"
+    assert git_changes(porcelain, root, str(context)) == ["app.py", "renamed.txt", "static/new.css"]
+    assert git_changes("", root, str(context)) == []
+    assert git_changes(f"?? {sub}/\0", root, str(context)) == ["."]
+
+
+@pytest.mark.parametrize("repository, tag, immutable", [
+    ({"imageTagMutability": "IMMUTABLE"}, "git-1", True),
+    ({"imageTagMutability": "MUTABLE"}, "git-1", False),
+    (None, "git-1", True),  # unknown: the safe side
+    ({"imageTagMutability": "IMMUTABLE_WITH_EXCLUSION",
+      "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": "latest*"}]}, "latest-main", False),
+    ({"imageTagMutability": "IMMUTABLE_WITH_EXCLUSION",
+      "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": "latest*"}]}, "git-1", True),
+    ({"imageTagMutability": "MUTABLE_WITH_EXCLUSION",
+      "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": "release-*"}]}, "release-2", True),
+    ({"imageTagMutability": "MUTABLE_WITH_EXCLUSION",
+      "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": "release-*"}]}, "edge", False),
+])
+def test_ecr_tag_mutability(repository, tag, immutable):
+    assert ecr_tag_is_immutable(repository, tag) is immutable

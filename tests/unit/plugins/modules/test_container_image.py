@@ -1,0 +1,456 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""container_image: main() with a fake Docker engine, a fake registry (open_url) and a fake ECR client.
+
+ECR login from the authorization token, OCI credentials, extra tags, moved and immutable tags, git tags of
+clean and changed contexts, deleting one tag (ECR by tag; an OCI registry refused when the image has other
+tags), the smoke test's port check and loopback probes, and Docker / HTTP errors reported with their step.
+"""
+
+import base64
+import io
+import json
+import socket
+import subprocess
+from urllib.error import HTTPError
+
+import pytest
+import requests
+
+from docker.errors import APIError
+from docker.errors import ImageNotFound
+
+from ansible_collections.seed.aws_migration.tests.unit.plugins.modules.module_runner import run_module
+from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_hash
+from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_tag
+from ansible_collections.seed.aws_migration.plugins.modules import container_image
+
+ECR_HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+OCI = "127.0.0.1:5000"
+OLD = "sha256:" + "0" * 64
+NEW = "sha256:" + "1" * 64
+
+
+def api_error(status, explanation, url="http+docker://localhost/v1.45/x"):
+    response = requests.models.Response()
+    response.status_code, response.url, response.reason = status, url, "Server Error" if status >= 500 else "Error"
+    return APIError(explanation, response=response, explanation=explanation)
+
+
+class FakeAPI:
+    """The low-level API calls the module makes; the registry is ``remote`` (reference -> digest)."""
+
+    def __init__(self, remote):
+        self.remote, self.local, self.calls, self.fail = remote, set(), [], {}
+
+    def _call(self, name, *args):
+        self.calls.append((name,) + args)
+        if name in self.fail:
+            raise self.fail[name]
+
+    def inspect_distribution(self, reference, auth_config=None):
+        self._call("inspect", reference, auth_config)
+        if reference not in self.remote:
+            raise api_error(404, "manifest unknown")
+        return {"Descriptor": {"digest": self.remote[reference]}}
+
+    def build(self, **kwargs):
+        self._call("build", kwargs["tag"])
+        self.local.add(kwargs["tag"])
+        return iter([{"stream": "Step 1/1 : FROM scratch\n"}, {"stream": "Successfully built 1\n"}])
+
+    def push(self, repository, tag, stream, decode, auth_config=None):
+        self._call("push", f"{repository}:{tag}", auth_config)
+        self.remote[f"{repository}:{tag}"] = NEW
+        return iter([{"status": "Pushed"}, {"aux": {"Tag": tag, "Digest": NEW}}])
+
+    def images(self, name, quiet):
+        return [name] if name in self.local else []
+
+    def tag(self, reference, repository, tag):
+        self._call("tag", reference, f"{repository}:{tag}")
+        self.local.add(f"{repository}:{tag}")
+
+
+class FakeContainer:
+    id = "c0ffee"
+    status = "running"
+    attrs = {"State": {"ExitCode": 0}}
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def reload(self):
+        pass
+
+    def logs(self, tail):
+        return b"listening\n"
+
+    def remove(self, force):
+        self.calls.append(("remove container",))
+
+
+class FakeDocker:
+    def __init__(self, remote=None):
+        self.api = FakeAPI(dict(remote or {}))
+        test = self
+
+        class Images:
+            def pull(self, reference, auth_config=None):
+                test.api._call("pull", reference, auth_config)
+                test.api.local.add(reference)
+
+            def get(self, reference):
+                if reference not in test.api.local:
+                    raise ImageNotFound("no such image")
+                return reference
+
+            def remove(self, reference):
+                test.api._call("remove image", reference)
+                test.api.local.discard(reference)
+
+        class Containers:
+            def run(self, reference, **kwargs):
+                test.api._call("run", reference, kwargs)
+                return FakeContainer(test.api.calls)
+
+        self.images, self.containers = Images(), Containers()
+
+    def ping(self):
+        return True
+
+
+class FakeResponse(io.BytesIO):
+    def __init__(self, status=200, body=b"", headers=None):
+        super().__init__(body)
+        self.status, self.headers = status, headers or {}
+
+
+class FakeRegistryHTTP:
+    """open_url: the registry's /v2/ endpoints (tags, manifests), the smoke test's health URL."""
+
+    def __init__(self, tags=None, digests=None):
+        self.tags, self.digests, self.calls, self.fail = list(tags or []), dict(digests or {}), [], {}
+
+    def __call__(self, url, method=None, headers=None, use_proxy=True, **kwargs):
+        method = method or "GET"
+        self.calls.append({"url": url, "method": method, "headers": headers or {}, "use_proxy": use_proxy})
+        if method in self.fail:
+            code = self.fail[method]
+            raise HTTPError(url, code, {401: "Unauthorized", 405: "Method Not Allowed"}.get(code, "Error"), {}, None)
+        if url.endswith("/tags/list?n=1000"):
+            return FakeResponse(body=json.dumps({"name": "x", "tags": self.tags}).encode())
+        if "/manifests/" in url and method == "HEAD":
+            digest = self.digests.get(url.rsplit("/", 1)[1])
+            if digest is None:
+                raise HTTPError(url, 404, "Not Found", {}, None)
+            return FakeResponse(headers={"Docker-Content-Digest": digest})
+        return FakeResponse(status=202 if method == "DELETE" else 200)
+
+
+class FakeECR:
+    def __init__(self, mutability="IMMUTABLE"):
+        self.mutability, self.calls = mutability, []
+
+    def get_authorization_token(self, **kwargs):
+        self.calls.append(("get_authorization_token", kwargs))
+        token = base64.b64encode(b"AWS:ecr-pass-w0rd").decode()
+        return {"authorizationData": [{"authorizationToken": token, "proxyEndpoint": f"https://{ECR_HOST}"}]}
+
+    def describe_repositories(self, repositoryNames):
+        self.calls.append(("describe_repositories", repositoryNames))
+        return {"repositories": [{"repositoryName": repositoryNames[0], "imageTagMutability": self.mutability}]}
+
+    def batch_delete_image(self, repositoryName, imageIds):
+        self.calls.append(("batch_delete_image", repositoryName, imageIds))
+        return {"imageIds": imageIds, "failures": []}
+
+
+@pytest.fixture
+def context(tmp_path):
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "Dockerfile").write_text("FROM scratch\nCOPY app.py /\n")
+    (app / "app.py").write_text("print('hi')\n")
+    return app
+
+
+def ctx_tag(path):
+    return content_tag(content_hash(str(path), str(path / "Dockerfile"), {}, None, "linux/amd64"))
+
+
+class Env:
+    """The fakes of one test, and what the module did with them."""
+
+    def __init__(self, monkeypatch, docker_client, http, ecr_client):
+        self.docker, self.http, self.ecr, self.managers, self.warnings = docker_client, http, ecr_client, [], []
+        self.monkeypatch = monkeypatch
+        test = self
+
+        class Recording(container_image.ImageManager):
+            def __init__(self, module):
+                test.managers.append(self)
+                self.module = module
+                super().__init__(module)
+
+        monkeypatch.setattr(container_image, "ImageManager", Recording)
+        monkeypatch.setattr(container_image.docker, "DockerClient", lambda base_url, timeout: docker_client)
+        monkeypatch.setattr(container_image, "open_url", http)
+        monkeypatch.setattr(container_image.SeedAWSModule, "seed_client", lambda self, service: ecr_client)
+        monkeypatch.setattr(container_image.SeedAWSModule, "warn", lambda self, msg: test.warnings.append(msg))
+
+    def run(self, args, check_mode=False):
+        return run_module(self.monkeypatch, container_image, args, check_mode)
+
+    @property
+    def no_log_values(self):
+        return self.managers[-1].module.no_log_values
+
+    def calls(self, name):
+        return [c for c in self.docker.api.calls if c[0] == name]
+
+
+def make_env(monkeypatch, remote=None, tags=None, digests=None, mutability="IMMUTABLE"):
+    return Env(monkeypatch, FakeDocker(remote), FakeRegistryHTTP(tags, digests), FakeECR(mutability))
+
+
+def oci(context, **kwargs):
+    return dict({"name": "seed/app", "registry": {"url": OCI}, "path": str(context)}, **kwargs)
+
+
+def ecr_args(context, **kwargs):
+    return dict({"name": "seed/app", "registry": {"type": "ecr"}, "path": str(context)}, **kwargs)
+
+
+# --- registries and credentials ---------------------------------------------------------------------
+def test_ecr_login_uses_the_decoded_token_and_its_endpoint(monkeypatch, context):
+    env = make_env(monkeypatch)
+    result = env.run(ecr_args(context))
+    assert not result.get("failed"), result.get("msg")
+    tag = ctx_tag(context)
+    auth = {"username": "AWS", "password": "ecr-pass-w0rd", "serveraddress": ECR_HOST}
+    assert env.calls("push") == [("push", f"{ECR_HOST}/seed/app:{tag}", auth)]
+    assert all(call[2] == auth for call in env.calls("inspect"))
+    assert result["image"]["pinned"] == f"{ECR_HOST}/seed/app@{NEW}"
+    assert "ecr-pass-w0rd" in env.no_log_values
+    assert env.http.calls == []  # no registry probe: ECR answered the token
+
+
+def test_oci_credentials_go_to_the_engine_and_the_registry(monkeypatch, context):
+    env = make_env(monkeypatch)
+    args = oci(context, registry={"url": OCI, "username": "ci", "password": "oci-s3cret"})
+    result = env.run(args)
+    assert not result.get("failed"), result.get("msg")
+    auth = {"username": "ci", "password": "oci-s3cret", "serveraddress": OCI}
+    assert env.calls("push")[0][2] == auth and env.calls("inspect")[0][2] == auth
+    assert "oci-s3cret" in env.no_log_values
+    probe = env.http.calls[0]
+    assert probe["url"] == f"http://{OCI}/v2/" and probe["use_proxy"] is False  # loopback: never a proxy
+
+
+def test_a_remote_registry_follows_the_proxy_settings(monkeypatch, context):
+    env = make_env(monkeypatch)
+    env.run(oci(context, registry={"url": "registry.example.com"}), check_mode=True)
+    assert env.http.calls[0]["url"] == "https://registry.example.com/v2/" and env.http.calls[0]["use_proxy"] is True
+
+
+# --- present: tags ----------------------------------------------------------------------------------
+def test_extra_tags_are_added_to_an_image_the_registry_has(monkeypatch, context):
+    tag = ctx_tag(context)
+    env = make_env(monkeypatch, remote={f"{OCI}/seed/app:{tag}": NEW})
+    args = oci(context, extra_tags=["release-1", "release-1", tag])
+    check = env.run(args, check_mode=True)
+    assert check["actions"] == [f"push {OCI}/seed/app:release-1"] and env.calls("push") == []
+    result = env.run(args)
+    assert result["actions"] == check["actions"] and not result["built"]
+    assert [c[1] for c in env.calls("pull")] == [f"{OCI}/seed/app:{tag}"]
+    assert env.calls("tag") == [("tag", f"{OCI}/seed/app:{tag}", f"{OCI}/seed/app:release-1")]
+    assert result["image"]["tags"] == [tag, "release-1"]
+    assert env.run(args)["changed"] is False
+
+
+def test_a_tag_on_another_image_is_moved_where_tags_are_mutable(monkeypatch, context):
+    env = make_env(monkeypatch, remote={f"{OCI}/seed/app:stable": OLD})
+    result = env.run(oci(context, extra_tags=["stable"]), check_mode=True)
+    assert result["actions"][-1] == f"push {OCI}/seed/app:stable (moving it from {OLD})"
+    env = make_env(monkeypatch, remote={f"{ECR_HOST}/seed/app:stable": OLD}, mutability="MUTABLE")
+    result = env.run(ecr_args(context, extra_tags=["stable"]))
+    assert not result.get("failed"), result.get("msg")
+    assert result["actions"][-1] == f"push {ECR_HOST}/seed/app:stable (moving it from {OLD})"
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_an_immutable_tag_on_another_image_fails_before_anything_is_built(monkeypatch, context, check_mode):
+    env = make_env(monkeypatch, remote={f"{ECR_HOST}/seed/app:release-1": OLD})
+    result = env.run(ecr_args(context, extra_tags=["release-1"]), check_mode=check_mode)
+    assert result.get("failed")
+    assert f"release-1 (now {OLD})" in result["msg"] and "IMMUTABLE" in result["msg"]
+    assert "nothing was built or pushed" in result["msg"]
+    assert env.calls("build") == [] and env.calls("push") == []
+
+
+def git(path, *args):
+    subprocess.run(["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                   check=True, capture_output=True)
+
+
+def test_git_tag_only_for_a_context_without_uncommitted_changes(monkeypatch, context):
+    git(context.parent, "init", "-q")
+    git(context.parent, "add", "-A")
+    git(context.parent, "commit", "-qm", "app")
+    commit = subprocess.run(["git", "-C", str(context), "rev-parse", "--short=12", "HEAD"], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    env = make_env(monkeypatch)
+    clean = env.run(oci(context, git_commit_tag=True), check_mode=True)
+    assert clean["image"]["tags"] == [ctx_tag(context), f"git-{commit}"] and env.warnings == []
+    (context.parent / "outside.txt").write_text("not in the context")
+    assert env.run(oci(context, git_commit_tag=True), check_mode=True)["image"]["tags"][1] == f"git-{commit}"
+
+    (context / "app.py").write_text("print('changed, not committed')\n")
+    (context / "new.txt").write_text("untracked")
+    dirty = env.run(oci(context, git_commit_tag=True), check_mode=True)
+    assert dirty["image"]["tags"] == [ctx_tag(context)]
+    assert not any("git-" in a for a in dirty["actions"])
+    assert len(env.warnings) == 1 and f"not tagging git-{commit}" in env.warnings[0]
+    assert "app.py, new.txt" in env.warnings[0]
+
+
+def test_git_commit_tag_outside_a_repository_names_the_field(monkeypatch, context):
+    env = make_env(monkeypatch)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(context.parent))
+    result = env.run(oci(context, git_commit_tag=True), check_mode=True)
+    assert result.get("failed") and result["msg"].startswith("git_commit_tag:")
+
+
+# --- absent -----------------------------------------------------------------------------------------
+def test_absent_without_a_tag_deletes_the_content_tag_of_path(monkeypatch, context):
+    tag = ctx_tag(context)
+    env = make_env(monkeypatch, remote={f"{OCI}/seed/app:{tag}": NEW}, tags=[tag], digests={tag: NEW})
+    check = env.run(oci(context, state="absent"), check_mode=True)
+    assert check["actions"] == [f"delete {OCI}/seed/app:{tag} ({NEW})"]
+    assert not [c for c in env.http.calls if c["method"] == "DELETE"]
+    result = env.run(oci(context, state="absent"))
+    assert result["actions"] == check["actions"] and result["image"]["tag"] == tag
+    (delete,) = [c for c in env.http.calls if c["method"] == "DELETE"]
+    assert delete["url"] == f"http://{OCI}/v2/seed/app/manifests/{NEW}" and delete["use_proxy"] is False
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_oci_refuses_to_delete_a_tag_whose_image_has_other_tags(monkeypatch, context, check_mode):
+    env = make_env(monkeypatch, remote={f"{OCI}/seed/app:v1": NEW, f"{OCI}/seed/app:stable": NEW},
+                   tags=["v1", "stable", "v0"], digests={"v1": NEW, "stable": NEW, "v0": OLD})
+    result = env.run(oci(context, state="absent", tag="v1"), check_mode=check_mode)
+    assert result.get("failed")
+    assert "also tagged stable," in result["msg"] and "v0" not in result["msg"] and "Nothing was deleted" in result["msg"]
+    assert not [c for c in env.http.calls if c["method"] == "DELETE"]
+
+
+def test_oci_delete_sends_the_credentials(monkeypatch, context):
+    env = make_env(monkeypatch, remote={f"{OCI}/seed/app:v1": NEW}, tags=["v1"], digests={"v1": NEW})
+    args = oci(context, state="absent", tag="v1", registry={"url": OCI, "username": "ci", "password": "pw"})
+    assert not env.run(args).get("failed")
+    (delete,) = [c for c in env.http.calls if c["method"] == "DELETE"]
+    assert delete["headers"]["Authorization"] == "Basic " + base64.b64encode(b"ci:pw").decode()
+
+
+def test_ecr_deletes_by_tag_only(monkeypatch, context):
+    env = make_env(monkeypatch, remote={f"{ECR_HOST}/seed/app:v1": NEW})
+    result = env.run(ecr_args(context, state="absent", tag="v1"))
+    assert not result.get("failed"), result.get("msg")
+    assert ("batch_delete_image", "seed/app", [{"imageTag": "v1"}]) in env.ecr.calls
+    assert env.http.calls == []  # no tag listing on ECR
+
+
+def test_a_bad_tag_to_delete_fails_before_any_call(monkeypatch, context):
+    env = make_env(monkeypatch)
+    monkeypatch.setattr(container_image.docker, "DockerClient", lambda **kw: pytest.fail("Docker called"))
+    result = env.run(oci(context, state="absent", tag="not a tag"))
+    assert result.get("failed") and result["msg"].startswith("tag:") and env.http.calls == []
+
+
+# --- errors with their step -------------------------------------------------------------------------
+@pytest.mark.parametrize("error, reason", [
+    (api_error(500, "received unexpected HTTP status: 500"), "500 Server Error"),
+    (requests.exceptions.ConnectionError("Connection aborted"), "Connection aborted"),
+])
+def test_a_push_error_names_the_push(monkeypatch, context, error, reason):
+    env = make_env(monkeypatch)
+    env.docker.api.fail["push"] = error
+    result = env.run(oci(context))
+    assert result.get("failed")
+    assert result["msg"].startswith(f"push {OCI}/seed/app:{ctx_tag(context)} failed: ") and reason in result["msg"]
+
+
+def test_a_build_timeout_names_the_build_and_the_option(monkeypatch, context):
+    env = make_env(monkeypatch)
+    env.docker.api.fail["build"] = requests.exceptions.ReadTimeout("Read timed out.")
+    result = env.run(oci(context, timeout=30))
+    assert result.get("failed")
+    assert result["msg"].startswith(f"build {OCI}/seed/app:") and "gave no answer within 30 s (option timeout)" in result["msg"]
+
+
+def test_a_lookup_error_names_the_lookup(monkeypatch, context):
+    env = make_env(monkeypatch)
+    env.docker.api.fail["inspect"] = requests.exceptions.ConnectionError("engine went away")
+    result = env.run(oci(context), check_mode=True)
+    assert result.get("failed") and result["msg"].startswith(f"look up {OCI}/seed/app:") and "engine went away" in result["msg"]
+
+
+@pytest.mark.parametrize("code, hint", [(405, "storage.delete.enabled"), (401, "registry.username")])
+def test_a_refused_delete_says_why(monkeypatch, context, code, hint):
+    env = make_env(monkeypatch, remote={f"{OCI}/seed/app:v1": NEW}, tags=["v1"], digests={"v1": NEW})
+    env.http.fail["DELETE"] = code
+    result = env.run(oci(context, state="absent", tag="v1"))
+    assert result.get("failed")
+    assert result["msg"].startswith(f"delete {OCI}/seed/app:v1 ({NEW}) failed: HTTP {code}") and hint in result["msg"]
+
+
+def test_a_local_image_that_cannot_be_removed_is_reported(monkeypatch, context):
+    env = make_env(monkeypatch)
+    env.docker.api.local.add(f"{OCI}/seed/app:v1")
+    env.docker.api.fail["remove image"] = api_error(409, "image is being used by running container")
+    result = env.run(oci(context, state="absent", tag="v1"))
+    assert result.get("failed")
+    assert result["msg"].startswith(f"remove local image {OCI}/seed/app:v1 failed: 409 Client Error")
+
+
+# --- smoke test -------------------------------------------------------------------------------------
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_smoke_test_probes_loopback_without_a_proxy_and_keeps_env_secret(monkeypatch, context):
+    env = make_env(monkeypatch)
+    port = free_port()
+    result = env.run(oci(context, smoke_test={"enabled": True, "port": port, "env": {"API_KEY": "smoke-s3cret"}}))
+    assert not result.get("failed"), result.get("msg")
+    (run,) = env.calls("run")
+    assert run[2]["environment"] == {"API_KEY": "smoke-s3cret", "PORT": str(port)}
+    health = [c for c in env.http.calls if c["url"] == f"http://127.0.0.1:{port}/health"]
+    assert health and all(c["use_proxy"] is False for c in health)
+    assert "smoke-s3cret" in env.no_log_values
+    assert ("remove container",) in env.docker.api.calls
+
+
+def test_smoke_test_refuses_a_port_that_already_answers(monkeypatch, context):
+    env = make_env(monkeypatch)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        result = env.run(oci(context, smoke_test={"enabled": True, "port": port}))
+    assert result.get("failed")
+    assert result["msg"].startswith("smoke_test.port: ") and str(port) in result["msg"]
+    assert env.calls("run") == [] and env.calls("push") == []
+
+
+def test_smoke_test_container_errors_name_the_smoke_test(monkeypatch, context):
+    env = make_env(monkeypatch)
+    env.docker.api.fail["run"] = api_error(500, "failed to create shim")
+    result = env.run(oci(context, smoke_test={"enabled": True, "port": free_port()}))
+    assert result.get("failed")
+    assert result["msg"].startswith(f"smoke test of {OCI}/seed/app:") and "failed to create shim" in result["msg"]
+    assert env.calls("push") == []
