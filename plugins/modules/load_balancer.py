@@ -88,7 +88,9 @@ options:
         description: Bucket name. Required when O(access_logs.enabled=true).
         type: str
       prefix:
-        description: Key prefix of the logs in the bucket.
+        description:
+          - Key prefix of the logs in the bucket (AWS writes them under C(<prefix>/AWSLogs/<account>/)).
+          - It cannot start or end with C(/), nor contain C(AWSLogs).
         type: str
         default: ""
   certificate_arn:
@@ -98,7 +100,9 @@ options:
       - When not given, an HTTP listener on port 80 serves the traffic and an HTTPS listener is deleted.
     type: str
   ssl_policy:
-    description: Security policy of the HTTPS listener.
+    description:
+      - Security policy of the HTTPS listener, one of the predefined C(ELBSecurityPolicy-*) policies (Application Load
+        Balancers take no custom policy), like V(ELBSecurityPolicy-TLS13-1-2-Res-2021-06).
     type: str
     default: ELBSecurityPolicy-TLS13-1-2-2021-06
   target_groups:
@@ -212,7 +216,12 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: How long to wait, in seconds.
+    description:
+      - How long to wait, in seconds, for the load balancer to become active or to be gone, and for the target groups
+        of a deleted load balancer to be free to delete.
+      - V(0) checks once without waiting, as in the other modules of this collection - the task fails if the load
+        balancer is not active (or not gone) at that check. Negative values are refused before any API call.
+        O(wait=false) does not wait for the load balancer at all.
     type: int
     default: 600
 extends_documentation_fragment:
@@ -389,6 +398,9 @@ PRIORITY_STEP = 10
 MAX_CONDITION_VALUES = 5  # AWS: at most 5 match values per rule
 MAX_CONDITION_LENGTH = 128
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# The predefined policies (ALBs take no custom one): ELBSecurityPolicy-2016-08, ELBSecurityPolicy-TLS13-1-2-2021-06, ...
+SSL_POLICY_RE = re.compile(r"^ELBSecurityPolicy-[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
+DEFAULT_WAIT_TIMEOUT = 600
 HEALTH_CHECK_DEFAULTS = {"path": "/", "interval": 15, "timeout": 5, "healthy_threshold": 2,
                          "unhealthy_threshold": 3, "matcher": "200-399"}
 HEALTH_CHECK_RANGES = {"interval": (5, 300), "timeout": (2, 120), "healthy_threshold": (2, 10),
@@ -447,7 +459,12 @@ def build_spec(params):
                             deletion_protection=bool(params.get("deletion_protection")),
                             force_absent=bool(params.get("force_absent")), wait=params.get("wait", True),
                             defer_removals=bool(params.get("defer_removals")),
-                            wait_timeout=params.get("wait_timeout") or 600)
+                            wait_timeout=params.get("wait_timeout"))
+    if spec.wait_timeout is None:
+        spec.wait_timeout = DEFAULT_WAIT_TIMEOUT
+    if spec.wait_timeout < 0:
+        raise ValidationError("wait_timeout", f"{spec.wait_timeout} is negative; give 0 or more seconds (0 checks "
+                                              "once without waiting)")
     for key in spec.tags:
         if key.startswith("seed:") or key.startswith("aws:"):
             raise ValidationError("tags", f"tag key {key!r} is reserved (seed:* identity tags, aws:* system tags)")
@@ -480,6 +497,9 @@ def build_spec(params):
     if spec.certificate_arn and not spec.certificate_arn.startswith("arn:"):
         raise ValidationError("certificate_arn", f"{spec.certificate_arn!r} is not an ARN")
     spec.ssl_policy = params.get("ssl_policy") or DEFAULT_SSL_POLICY
+    if not SSL_POLICY_RE.match(spec.ssl_policy):
+        raise ValidationError("ssl_policy", f"{spec.ssl_policy!r} is not a predefined ELB security policy: "
+                                            f"ELBSecurityPolicy-..., like {DEFAULT_SSL_POLICY}")
 
     spec.target_groups = [_target_group_spec(f"target_groups[{i}]", tg)
                           for i, tg in enumerate(params.get("target_groups") or [])]
@@ -499,12 +519,18 @@ def build_spec(params):
 
 
 def _access_logs_spec(options):
-    enabled = bool(options.get("enabled"))
-    if not enabled:
+    prefix = options.get("prefix") or ""
+    if prefix.startswith("/") or prefix.endswith("/"):
+        raise ValidationError("access_logs.prefix", f"{prefix!r} cannot start or end with '/' (AWS adds "
+                                                    "/AWSLogs/<account>/ after it)")
+    if "AWSLogs" in prefix:
+        raise ValidationError("access_logs.prefix", f"{prefix!r} cannot contain AWSLogs (AWS adds /AWSLogs/<account>/ "
+                                                    "after the prefix)")
+    if not options.get("enabled"):
         return {"enabled": False}
     if not options.get("bucket"):
         raise ValidationError("access_logs.bucket", "is required when access_logs.enabled is true")
-    return {"enabled": True, "bucket": options["bucket"], "prefix": options.get("prefix") or ""}
+    return {"enabled": True, "bucket": options["bucket"], "prefix": prefix}
 
 
 def _target_group_spec(field, options):
@@ -901,11 +927,12 @@ class LoadBalancerManager:
             self._ensure_placement()
         wanted = self._wanted_attributes()
         changes = {k: v for k, v in wanted.items() if obs.attribute(k) != v}
+        # The action names what changes; the request carries the whole access-log setting, which AWS takes together.
+        text = ", ".join(f"{ATTRIBUTE_NAMES[k]} {obs.attribute(k) or '-'} -> {v or '-'}"
+                         for k, v in sorted(changes.items()))
         if changes and spec.access_logs["enabled"] and any(k.startswith("access_logs.") for k in changes):
             changes.update({k: v for k, v in wanted.items() if k.startswith("access_logs.")})
         if changes:
-            text = ", ".join(f"{ATTRIBUTE_NAMES[k]} {obs.attribute(k) or '-'} -> {v or '-'}"
-                             for k, v in sorted(changes.items()))
             self._do(f"set load balancer attributes: {text}", elbv2.modify_load_balancer_attributes, self.client,
                      obs.arn, changes)
             obs.attributes.update(changes)

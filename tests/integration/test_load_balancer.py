@@ -7,6 +7,8 @@ The network comes from seed.aws_migration.vpc_network (public subnets, the lb se
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from support.converge import converge as shared_converge
@@ -242,6 +244,63 @@ def test_https_from_the_start_and_back_to_http(clean_aws, ansible, network):
     assert elbv2_state(clean_aws.endpoint_url) == {"load_balancers": [], "target_groups": [], "listeners": {}}
 
 
+# Account of the Elastic Load Balancing service in us-east-1: the bucket policy lets it write the logs.
+ELB_ACCOUNT_US_EAST_1 = "127311923021"
+
+
+def access_log_bucket(endpoint_url, bucket, prefix):
+    """A bucket whose policy lets the load balancer write its logs under ``<prefix>/AWSLogs/<account>/``."""
+    s3 = boto3_client("s3", endpoint_url)
+    s3.create_bucket(Bucket=bucket)
+    account = boto3_client("sts", endpoint_url).get_caller_identity()["Account"]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ELB_ACCOUNT_US_EAST_1}:root"},
+        "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/{prefix}/AWSLogs/{account}/*"}]}))
+
+
+def access_log_attributes(endpoint_url, arn):
+    client = boto3_client("elbv2", endpoint_url)
+    attributes = client.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
+    return {a["Key"]: a["Value"] for a in attributes if a["Key"].startswith("access_logs.s3.")}
+
+
+def test_access_logs_to_a_bucket(clean_aws, ansible, network):
+    """Access logs on, to another prefix, and off: each predicted in check mode, one write per action,
+    and a re-apply that writes nothing (the converge rhythm)."""
+    access_log_bucket(clean_aws.endpoint_url, "itest-alb-logs", "alb")
+    created = converge(ansible, clean_aws, lb_args(network))
+    arn = created["load_balancer"]["arn"]
+    assert created["diff"]["after"]["load_balancer"]["access_logs"] == {"enabled": False}
+
+    logs = {"enabled": True, "bucket": "itest-alb-logs", "prefix": "alb"}
+    enabled = converge(ansible, clean_aws, lb_args(network, access_logs=logs))
+    assert enabled["actions"] == [
+        "set load balancer attributes: access_logs.bucket - -> itest-alb-logs, access_logs.enabled false -> true, "
+        "access_logs.prefix - -> alb"]
+    assert enabled["writes_by_action"] == {"elasticloadbalancing:ModifyLoadBalancerAttributes": 1}
+    assert enabled["diff"]["before"]["load_balancer"]["access_logs"] == {"enabled": False}
+    assert enabled["diff"]["after"]["load_balancer"]["access_logs"] == logs
+    assert access_log_attributes(clean_aws.endpoint_url, arn) == {
+        "access_logs.s3.enabled": "true", "access_logs.s3.bucket": "itest-alb-logs", "access_logs.s3.prefix": "alb"}
+
+    # Another prefix: the action names the prefix only; the request carries the whole setting (AWS takes the
+    # three attributes together).
+    moved = converge(ansible, clean_aws, lb_args(network, access_logs=dict(logs, prefix="alb/public")))
+    assert moved["actions"] == ["set load balancer attributes: access_logs.prefix alb -> alb/public"]
+    assert moved["writes_by_action"] == {"elasticloadbalancing:ModifyLoadBalancerAttributes": 1}
+    assert access_log_attributes(clean_aws.endpoint_url, arn)["access_logs.s3.prefix"] == "alb/public"
+
+    disabled = converge(ansible, clean_aws, lb_args(network, access_logs={"enabled": False}))
+    assert disabled["actions"] == ["set load balancer attributes: access_logs.enabled true -> false"]
+    assert disabled["diff"]["after"]["load_balancer"]["access_logs"] == {"enabled": False}
+    assert access_log_attributes(clean_aws.endpoint_url, arn)["access_logs.s3.enabled"] == "false"
+    # No access_logs option at all is the same as disabled: nothing to do.
+    clean_aws.reset_counts()
+    again = ansible.module("load_balancer", lb_args(network))
+    assert again["changed"] is False and clean_aws.requests()["writes"] == 0
+    converge(ansible, clean_aws, {"name": "itest-alb", "state": "absent"})
+
+
 def test_what_cannot_change_in_place_is_refused(clean_aws, ansible, network):
     args = lb_args(network)
     converge(ansible, clean_aws, args)
@@ -277,6 +336,13 @@ BAD_TG = {"name": "web", "port": 8080}
     (dict(subnets=["subnet-0123456789abcdef0"]), "subnets", None),
     (dict(name="a-load-balancer-name-that-is-too-long"), "name", None),
     (dict(state="absent", deletion_protection=True), "deletion_protection", None),
+    (dict(wait_timeout=-1), "wait_timeout", None),
+    (dict(state="absent", wait_timeout=-1), "wait_timeout", None),
+    (dict(certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/x", ssl_policy="TLS13-1-2-2021-06"),
+     "ssl_policy", "ELBSecurityPolicy-"),
+    (dict(access_logs={"enabled": True, "bucket": "logs", "prefix": "/alb"}), "access_logs.prefix", None),
+    (dict(access_logs={"enabled": True, "bucket": "logs", "prefix": "alb/AWSLogs"}), "access_logs.prefix",
+     "AWSLogs"),
 ])
 def test_bad_input_fails_before_any_request(clean_aws, ansible, args, field, also):
     clean_aws.reset_counts()
@@ -286,3 +352,41 @@ def test_bad_input_fails_before_any_request(clean_aws, ansible, args, field, als
     assert result["msg"].startswith(f"{field}:"), result["msg"]
     assert also is None or also in result["msg"], result["msg"]
     assert clean_aws.requests()["total"] == 0, clean_aws.requests()["by_action"]
+
+
+# --- the platform role around the load balancer ----------------------------------------------------
+def test_platform_check_mode_with_a_web_acl_before_the_load_balancer_exists(clean_aws, ansible):
+    """The local inventory puts a web ACL on the public load balancer (platform_web_acl.state: present). With
+    the network in place and no load balancer yet, playbooks/platform.yml --check predicts the cluster, the
+    load balancer and the web ACL, says that the association is not predicted, and writes nothing; the real
+    run then does what was predicted, plus the association."""
+    network = ansible.playbook("playbooks/network.yml")
+    assert not network.failed, network.failures()
+
+    clean_aws.reset_counts()
+    check = ansible.playbook("playbooks/platform.yml", check=True)
+    assert not check.failed, check.failures()
+    assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
+    predicted = {t["_task"]: t["actions"] for t in check.task_results() if t.get("actions")}
+    waf_task = "seed.aws_migration.platform : Keep the WAF web ACL of the public load balancer"
+    assert [a.split(" (")[0] for a in predicted[waf_task]] == ["create web ACL local-public-waf"]
+    assert [t["msg"] for t in check.task_results() if "is not predicted" in str(t.get("msg"))] == [
+        "Check mode: load balancer local-public does not exist yet (this run would create it), so the association "
+        "of web ACL local-public-waf with it is not predicted; a real run associates it."]
+
+    applied = ansible.playbook("playbooks/platform.yml")
+    assert not applied.failed, applied.failures()
+    done = {t["_task"]: t["actions"] for t in applied.task_results() if t.get("actions")}
+    lb_arn = next(t for t in applied.task_results() if t["_task"].endswith(" : Keep the public load balancer"))[
+        "load_balancer"]["arn"]
+    assert done[waf_task] == predicted[waf_task] + [f"associate web ACL local-public-waf with {lb_arn}"]
+    assert {k: v for k, v in done.items() if k != waf_task} == {k: v for k, v in predicted.items() if k != waf_task}
+    waf = boto3_client("wafv2", clean_aws.endpoint_url)
+    assert waf.get_web_acl_for_resource(ResourceArn=lb_arn)["WebACL"]["Name"] == "local-public-waf"
+
+    # Once the load balancer exists, check mode predicts everything: nothing to do, nothing left out.
+    clean_aws.reset_counts()
+    again = ansible.playbook("playbooks/platform.yml", check=True)
+    assert not again.failed and again.changed == 0, again.failures()
+    assert clean_aws.requests()["writes"] == 0
+    assert not any("is not predicted" in str(t.get("msg")) for t in again.task_results())

@@ -65,12 +65,44 @@ def rule(target, paths=(), hosts=(), priority=None):
     (dict(rules=[rule("web", ["/a", "/a"])]), "rules[0].path_patterns"),
     (dict(rules=[rule("web", ["/a"], priority=0)]), "rules[0].priority"),
     (dict(state="absent", deletion_protection=True), "deletion_protection"),
+    (dict(wait_timeout=-1), "wait_timeout"),
+    (dict(state="absent", subnets=None, wait_timeout=-30), "wait_timeout"),
+    (dict(ssl_policy="TLS13-1-2-2021-06"), "ssl_policy"),
+    (dict(ssl_policy="ELBSecurityPolicy-"), "ssl_policy"),
+    (dict(ssl_policy="elbsecuritypolicy-2016-08"), "ssl_policy"),
+    (dict(ssl_policy="ELBSecurityPolicy-TLS13 1-2"), "ssl_policy"),
+    (dict(access_logs={"enabled": True, "bucket": "logs", "prefix": "/alb"}), "access_logs.prefix"),
+    (dict(access_logs={"enabled": True, "bucket": "logs", "prefix": "alb/"}), "access_logs.prefix"),
+    (dict(access_logs={"enabled": True, "bucket": "logs", "prefix": "alb/AWSLogs"}), "access_logs.prefix"),
+    (dict(access_logs={"enabled": False, "prefix": "/alb"}), "access_logs.prefix"),
 ])
 def test_bad_input_names_the_field(overrides, field):
     with pytest.raises(ValidationError) as e:
         lbm.build_spec(params(**overrides))
     assert e.value.field == field, e.value.message
     assert e.value.message.startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize("given, used", [(None, 600), (0, 0), (1, 1), (1200, 1200)])
+def test_wait_timeout_zero_is_kept_and_only_unset_takes_the_default(given, used):
+    # 0 checks once without waiting (as in the other modules), it does not become the default.
+    assert lbm.build_spec(params(wait_timeout=given)).wait_timeout == used
+    assert lbm.build_spec(params(state="absent", subnets=None, wait_timeout=given)).wait_timeout == used
+
+
+@pytest.mark.parametrize("policy", [
+    "ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS-1-2-Ext-2018-06"])
+def test_predefined_ssl_policies_are_taken(policy):
+    spec = lbm.build_spec(params(certificate_arn=CERT, ssl_policy=policy))
+    assert lbm.desired_view(spec)["listeners"]["https"]["ssl_policy"] == policy
+
+
+@pytest.mark.parametrize("prefix", ["", "alb", "alb/public", "prod-alb/eu.west.1"])
+def test_access_log_prefixes_aws_takes(prefix):
+    spec = lbm.build_spec(params(access_logs={"enabled": True, "bucket": "logs", "prefix": prefix}))
+    assert spec.access_logs == {"enabled": True, "bucket": "logs", "prefix": prefix}
 
 
 def test_absent_needs_nothing_but_the_name():
@@ -358,3 +390,17 @@ def test_bad_input_fails_before_any_client(monkeypatch, empty_account):
                                    rules=[{"target_group": "web", "path_patterns": ["/a"]},
                                           {"target_group": "web", "path_patterns": ["/a"]}]))
     assert result["failed"] and result["msg"].startswith("rules[1]:") and "rules[0]" in result["msg"]
+
+
+@pytest.mark.parametrize("args, field", [
+    (dict(wait_timeout=-1), "wait_timeout"),
+    (dict(state="absent", subnets=None, wait_timeout=-1), "wait_timeout"),
+    (dict(certificate_arn=CERT, ssl_policy="TLS-1-2"), "ssl_policy"),
+    (dict(access_logs={"enabled": True, "bucket": "logs", "prefix": "alb/"}), "access_logs.prefix"),
+    (dict(access_logs={"enabled": True, "bucket": "logs", "prefix": "AWSLogs"}), "access_logs.prefix"),
+])
+def test_timeout_ssl_policy_and_log_prefix_fail_before_any_client(monkeypatch, empty_account, args, field):
+    monkeypatch.setattr(lbm.SeedAWSModule, "seed_client",
+                        lambda self, service: pytest.fail("a client was made before validation finished"))
+    result = run(monkeypatch, dict(dict(name="shop", subnets=SUBNETS, target_groups=[WEB]), **args), check_mode=False)
+    assert result["failed"] and result["msg"].startswith(f"{field}: "), result["msg"]
