@@ -196,6 +196,7 @@ def delete_scaling_policy(client, resource_id, name):
 @H.list_error_handler("list ECS services", [])
 @retry
 def list_services(client, cluster):
+    """ARNs of the cluster's services; none when the cluster does not exist (ClusterNotFoundException)."""
     return paginate_all(client, "list_services", "serviceArns", cluster=cluster)
 
 
@@ -212,6 +213,7 @@ def service_facts(service):
         "running_count": service.get("runningCount"),
         "rollout_state": primary.get("rolloutState"),
         "events": [e.get("message") for e in (service.get("events") or [])[:10]],
+        "tags": {t["key"]: t["value"] for t in service.get("tags") or []},
     }
 
 

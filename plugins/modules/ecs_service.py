@@ -487,6 +487,10 @@ service:
       type: list
       elements: str
       sample: ["(service backend) has reached a steady state."]
+    tags:
+      description: The service's tags (with the identity tags C(seed:managed-by) and C(seed:component)).
+      type: dict
+      sample: {"seed:managed-by": "seed.aws_migration", "seed:component": "ecs-service", "team": "web"}
 rollout:
   description:
     - V(none) when the run started no deployment.
@@ -717,6 +721,8 @@ class ServiceManager:
             params = dict(desired_service, tags=[{"key": k, "value": v} for k, v in self._tags().items()])
             service = self._do(f"create service {self.name} ({self.params['desired_count']} tasks)",
                                ecs.create_service, self.ecs, params)
+            if service:
+                service = dict(service, tags=params["tags"])
             rollout = True
         else:
             changes = self._service_changes(service, desired_service, before_service, after_service)
@@ -727,7 +733,8 @@ class ServiceManager:
                 service = updated or service
                 rollout = True
             # Tags as DescribeServices gave them (include=TAGS): UpdateService's answer carries none.
-            self._ensure_tags(service_before)
+            tags = self._ensure_tags(service_before)
+            service = dict(service, tags=tags)
 
         # Application Auto Scaling is only read when autoscaling is wanted, or was set up by this module
         # (its marker tag, read with the service): a service that never had it costs no extra request.
@@ -869,6 +876,7 @@ class ServiceManager:
         return changes
 
     def _ensure_tags(self, service):
+        """Bring the service's tags to the wanted ones; returns them as ECS lists them (key/value pairs)."""
         current = _ecs_tags(service.get("tags"))
         to_set, to_unset = tag_delta(current, self._tags(), self.params["purge_tags"] and
                                      self.params.get("tags") is not None)
@@ -880,6 +888,8 @@ class ServiceManager:
         if to_unset:
             self._do(f"remove tags {', '.join(sorted(to_unset))} from service {self.name}", ecs.untag_resource,
                      self.ecs, service["serviceArn"], to_unset)
+        final = {k: v for k, v in dict(current, **to_set).items() if k not in to_unset}
+        return [{"key": k, "value": v} for k, v in sorted(final.items())]
 
     def _ensure_autoscaling(self, wanted):
         target = ecs.describe_scalable_target(self._scaling(), self.resource_id)

@@ -81,13 +81,16 @@ EXAMPLES = r"""
 
 RETURN = r"""
 services:
-  description: The services found (deleted ones are left out), by name.
+  description:
+    - The services found (deleted ones are left out), by name, with the same keys as M(seed.aws_migration.ecs_service)'s C(service).
+    - C(tags) are the service's tags, so a playbook can pick the services a stack deployed.
   returned: always
   type: list
   elements: dict
   sample: [{"name": "backend", "arn": "arn:aws:ecs:eu-west-1:123456789012:service/production/backend",
             "task_definition": "arn:aws:ecs:eu-west-1:123456789012:task-definition/production-backend:7",
-            "desired_count": 2, "running_count": 2, "rollout_state": "COMPLETED", "events": []}]
+            "desired_count": 2, "running_count": 2, "rollout_state": "COMPLETED", "events": [],
+            "tags": {"seed:managed-by": "seed.aws_migration", "seed:component": "ecs-service"}}]
 """
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ecs

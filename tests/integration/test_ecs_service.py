@@ -87,6 +87,8 @@ def test_service_lifecycle(platform, clean_aws, ansible):
                                   "register scalable target service/it/backend 2-6 tasks",
                                   "put scaling policy backend-cpu (ECSServiceAverageCPUUtilization 60)"]
     assert created["service"]["rollout_state"] == "COMPLETED"
+    assert created["service"]["tags"]["seed:component"] == "ecs-service"
+    assert created["service"]["tags"]["seed:autoscaling"] == "true"
     ecs = boto3_client("ecs", clean_aws.endpoint_url)
     td = ecs.describe_task_definition(taskDefinition="it-backend:1")["taskDefinition"]
     assert td["cpu"] == "256" and td["networkMode"] == "awsvpc"
@@ -124,6 +126,10 @@ def test_service_lifecycle(platform, clean_aws, ansible):
                                    "deregister scalable target service/it/backend"]
     assert not any(k.startswith("application-autoscaling:") for k in clean_aws.requests()["by_action"])
     assert scaling_targets() == []
+    # The tags returned are the service's after the run (the marker is gone), as ecs_service_info reads them.
+    assert "seed:autoscaling" not in unscaled["service"]["tags"]
+    read = ansible.module("ecs_service_info", {"cluster": "it", "names": ["backend"]})
+    assert read["services"][0]["tags"] == unscaled["service"]["tags"]
 
     # ECS Exec alone starts no deployment on ECS, and reaches only tasks started after the change: forced.
     no_exec = converge(ansible, clean_aws, dict(static, enable_execute_command=False), "ecs_service")
