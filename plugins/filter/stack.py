@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for checking a stack's inputs on the controller, before any layer changes anything.
+
+``app_errors`` runs the checks ecs_service makes before its first request (Fargate sizes, ports,
+credential-looking environment names, health checks, autoscaling) on the inventory's ``seed_apps``,
+plus what only the list as a whole shows (two apps with one name or one target group, an image or a
+target group nobody builds or declares), so ``playbooks/preflight.yml`` can stop a run that would
+otherwise fail in the services layer after the network, the images and the load balancer were built.
+"""
+
+import re
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import CREDENTIAL_NAME
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_port
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_size
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+
+# ECS service names: letters, digits, hyphens and underscores, up to 255 (the container takes the same name).
+SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+METRICS = ("cpu", "memory", "alb_requests")
+
+
+def _app_errors(app, where, images, target_groups):
+    errors = []
+
+    def check(fn, *args):
+        try:
+            fn(*args)
+        except ValidationError as e:
+            errors.append(f"{e.field}: {e.message}")
+
+    name = app.get("name")
+    if not isinstance(name, str) or not SERVICE_NAME.match(name):
+        errors.append(f"{where}.name: {name!r} is not an ECS service name (letters, digits, '-', '_'; at most 255)")
+    if not app.get("image"):
+        errors.append(f"{where}.image: is required (the name of one of registry_images)")
+    elif images is not None and app["image"] not in images:
+        errors.append(f"{where}.image: {app['image']!r} is not one of the images the registry layer builds "
+                      f"({', '.join(sorted(images)) or 'none'})")
+    port = app.get("port")
+    check(validate_port, int(port) if isinstance(port, str) and port.isdigit() else port, f"{where}.port")
+    try:
+        cpu, memory = int(app.get("cpu", 256)), int(app.get("memory", 512))
+    except (TypeError, ValueError):
+        errors.append(f"{where}.cpu: cpu and memory must be numbers (CPU units and MiB)")
+    else:
+        check(validate_size, cpu, memory, where)
+    allowed = set(app.get("plaintext_allowed") or [])
+    for key in sorted(app.get("env") or {}):
+        if CREDENTIAL_NAME.search(key) and key not in allowed:
+            errors.append(f"{where}.env.{key}: looks like a credential: pass it in secrets, never as a plain "
+                          f"environment variable (or list it in {where}.plaintext_allowed if it is not one)")
+    path = app.get("health_check_path", "/health")
+    if not app.get("health_check_command") and not (isinstance(path, str) and path.startswith("/")):
+        errors.append(f"{where}.health_check_path: {path!r} must start with '/'")
+    group = app.get("target_group")
+    if group and target_groups is not None and group not in target_groups:
+        errors.append(f"{where}.target_group: {group!r} is not a target group of the load balancers "
+                      f"({', '.join(sorted(target_groups)) or 'none'})")
+    scaling = app.get("autoscaling") or {}
+    if scaling:
+        low, high = scaling.get("min_capacity", 1), scaling.get("max_capacity", 1)
+        if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high):
+            errors.append(f"{where}.autoscaling.max_capacity: must be at least min_capacity (and min_capacity >= 0)")
+        if scaling.get("metric", "cpu") not in METRICS:
+            errors.append(f"{where}.autoscaling.metric: {scaling.get('metric')!r} is not one of {', '.join(METRICS)}")
+    return errors
+
+
+def app_errors(apps, images=None, target_groups=None):
+    """The problems of ``seed_apps``, one text per problem naming the field (empty: none found).
+
+    ``images``: the names the registry layer builds; ``target_groups``: the target group names the
+    load balancers declare. Either may be left out to skip that check.
+    """
+    if not isinstance(apps, list):
+        raise AnsibleFilterError("app_errors: seed_apps must be a list of apps")
+    images = None if images is None else set(images)
+    target_groups = None if target_groups is None else set(target_groups)
+    errors, names, claims = [], {}, {}
+    for index, app in enumerate(apps):
+        where = f"seed_apps[{index}]"
+        if not isinstance(app, dict):
+            errors.append(f"{where}: must be a mapping (name, image, port, ...)")
+            continue
+        errors.extend(_app_errors(app, where, images, target_groups))
+        name = app.get("name")
+        if name in names:
+            errors.append(f"{where}.name: {name!r} is also the name of seed_apps[{names[name]}]")
+        names.setdefault(name, index)
+        group = app.get("target_group")
+        if group and group in claims:
+            errors.append(f"{where}.target_group: {group!r} is also the target group of seed_apps[{claims[group]}] "
+                          "(one service per target group)")
+        if group:
+            claims.setdefault(group, index)
+    return errors
+
+
+class FilterModule:
+    def filters(self):
+        return {"app_errors": app_errors}

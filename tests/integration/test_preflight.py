@@ -1,0 +1,43 @@
+"""playbooks/preflight.yml stops site.yml on bad application input before any layer runs: the local AWS
+sees no request at all (requests counted at the server)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from support.servers import REPO_ROOT
+
+LOCAL_APPS = yaml.safe_load((REPO_ROOT / "inventories" / "local" / "group_vars" / "all" / "apps.yml").read_text())
+
+
+def apps(index, **changes):
+    """The local inventory's seed_apps with ``changes`` to one app (templates left for Ansible to render)."""
+    changed = copy.deepcopy(LOCAL_APPS["seed_apps"])
+    changed[index].update(changes)
+    return changed
+
+
+@pytest.mark.parametrize("seed_apps, problem", [
+    (apps(1, cpu=256, memory=4096), "seed_apps[1].memory: Fargate does not run 256 CPU units with 4096 MiB"),
+    (apps(1, port=70000), "seed_apps[1].port: container port 70000 is outside 1-65535"),
+    (apps(0, health_check_path="health"), "seed_apps[0].health_check_path: 'health' must start with '/'"),
+    (apps(1, target_group="{{ seed_environment }}-frontend"),
+     "seed_apps[1].target_group: 'local-frontend' is also the target group of seed_apps[0]"),
+    (apps(1, image="seed/unknown"), "seed_apps[1].image: 'seed/unknown' is not one of the images"),
+    (apps(1, env={"DB_PASSWORD": "hunter2"}), "seed_apps[1].env.DB_PASSWORD: looks like a credential"),
+])
+def test_bad_apps_stop_site_before_any_request(clean_aws, ansible, seed_apps, problem):
+    result = ansible.playbook("playbooks/site.yml", extra_vars={"seed_apps": seed_apps})
+    assert result.failed
+    messages = [str(t.get("msg")) for t in result.task_results() if t.get("failed")]
+    assert any(problem in m and "Nothing was deployed" in m for m in messages), messages
+    assert clean_aws.requests()["total"] == 0
+
+
+def test_the_inventories_apps_pass_preflight(clean_aws, ansible):
+    result = ansible.playbook("playbooks/preflight.yml")
+    assert not result.failed, result.failures()
+    assert clean_aws.requests()["total"] == 0

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""app_errors: a bad seed_apps entry is named before any layer runs."""
+
+import pytest
+
+from ansible_collections.seed.aws_migration.plugins.filter.stack import app_errors
+
+IMAGES = ["seed/frontend", "seed/backend"]
+GROUPS = ["local-frontend", "local-backend"]
+
+
+def apps(**changes):
+    frontend = {"name": "frontend", "image": "seed/frontend", "port": 8080, "target_group": "local-frontend",
+                "autoscaling": {"min_capacity": 1, "max_capacity": 4, "metric": "cpu", "target_value": 60}}
+    backend = {"name": "backend", "image": "seed/backend", "port": 8000, "cpu": 512, "memory": 1024,
+               "target_group": "local-backend", "env": {"APP_GREETING": "hi"},
+               "secrets": {"APP_API_KEY": "unknown:api_key::"}}  # secrets resolve later: not checked here
+    backend.update(changes)
+    return [frontend, backend]
+
+
+def test_the_inventories_apps_pass():
+    assert app_errors(apps(), IMAGES, GROUPS) == []
+
+
+@pytest.mark.parametrize("changes, field", [
+    (dict(cpu=256, memory=4096), "seed_apps[1].memory"),
+    (dict(cpu="300"), "seed_apps[1].cpu"),
+    (dict(port=70000), "seed_apps[1].port"),
+    (dict(port="http"), "seed_apps[1].port"),
+    (dict(health_check_path="health"), "seed_apps[1].health_check_path"),
+    (dict(env={"DB_PASSWORD": "x"}), "seed_apps[1].env.DB_PASSWORD"),
+    (dict(image="seed/unknown"), "seed_apps[1].image"),
+    (dict(image=""), "seed_apps[1].image"),
+    (dict(target_group="nowhere"), "seed_apps[1].target_group"),
+    (dict(target_group="local-frontend"), "seed_apps[1].target_group"),  # two services, one target group
+    (dict(name="frontend"), "seed_apps[1].name"),
+    (dict(name="bad name"), "seed_apps[1].name"),
+    (dict(autoscaling={"min_capacity": 5, "max_capacity": 2}), "seed_apps[1].autoscaling.max_capacity"),
+    (dict(autoscaling={"metric": "disk"}), "seed_apps[1].autoscaling.metric"),
+])
+def test_each_problem_names_its_field(changes, field):
+    errors = app_errors(apps(**changes), IMAGES, GROUPS)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(field + ": ")
+
+
+def test_a_health_check_command_replaces_the_path_check_and_allowed_names_pass():
+    assert app_errors(apps(health_check_path="", health_check_command=["CMD", "true"],
+                           env={"TOKEN_TTL": "300"}, plaintext_allowed=["TOKEN_TTL"]), IMAGES, GROUPS) == []
+
+
+def test_images_and_target_groups_are_only_checked_when_given():
+    assert app_errors(apps(image="elsewhere/x", target_group="other")) == []
+
+
+def test_numbers_as_strings_are_taken_as_ansible_templates_give_them():
+    assert app_errors(apps(port="8000", cpu="512", memory="1024"), IMAGES, GROUPS) == []
