@@ -45,6 +45,13 @@ options:
     description: Seconds to wait for the rollouts, all together.
     type: int
     default: 900
+  images:
+    description:
+      - Also return, for each service, the image of each container of the task definition it runs (C(images)), read
+        with one C(ecs:DescribeTaskDefinition) per task definition. These are the images the service runs, which may
+        differ from what the registry holds for the current source (a rollout that failed or was never started).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -57,6 +64,13 @@ EXAMPLES = r"""
   seed.aws_migration.ecs_service_info:
     cluster: production
   register: found
+
+- name: Which images does each service run?
+  seed.aws_migration.ecs_service_info:
+    cluster: production
+    names: [frontend, backend]
+    images: true
+  register: running
 
 - name: Deploy two services without waiting for each...
   seed.aws_migration.ecs_service:
@@ -84,13 +98,15 @@ services:
   description:
     - The services found (deleted ones are left out), by name, with the same keys as M(seed.aws_migration.ecs_service)'s C(service).
     - C(tags) are the service's tags, so a playbook can pick the services a stack deployed.
+    - C(images) (with O(images=true)) maps each container of the task definition in use to its image.
   returned: always
   type: list
   elements: dict
   sample: [{"name": "backend", "arn": "arn:aws:ecs:eu-west-1:123456789012:service/production/backend",
             "task_definition": "arn:aws:ecs:eu-west-1:123456789012:task-definition/production-backend:7",
             "desired_count": 2, "running_count": 2, "rollout_state": "COMPLETED", "events": [],
-            "tags": {"seed:managed-by": "seed.aws_migration", "seed:component": "ecs-service"}}]
+            "tags": {"seed:managed-by": "seed.aws_migration", "seed:component": "ecs-service"},
+            "images": {"backend": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/seed/backend@sha256:0a1b..."}}]
 """
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ecs
@@ -101,7 +117,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.modules import 
 def main():
     argument_spec = dict(cluster=dict(type="str", required=True), names=dict(type="list", elements="str"),
                          wait=dict(type="bool", default=False), wait_timeout=dict(type="int", default=900),
-                         deployments=dict(type="dict"))
+                         deployments=dict(type="dict"), images=dict(type="bool", default=False))
     module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if params["wait_timeout"] < 0:
@@ -117,9 +133,17 @@ def main():
                                                   deployments={k: str(v) for k, v in deployments.items()}).values())
         else:
             services = ecs.describe_services(client, params["cluster"], names) if names else []
+        images = {}
+        if params["images"]:
+            for arn in sorted({s["taskDefinition"] for s in services if s.get("taskDefinition")}):
+                definition = ecs.describe_task_definition(client, arn) or {}
+                images[arn] = {c["name"]: c.get("image") for c in definition.get("containerDefinitions", [])}
     except SeedAWSError as e:
         module.fail_json_aws_error(e)
     facts = sorted((ecs.service_facts(s) for s in services), key=lambda s: s["name"])
+    if params["images"]:
+        for fact in facts:
+            fact["images"] = images.get(fact["task_definition"], {})
     module.exit_json(changed=False, services=facts)
 
 

@@ -129,6 +129,18 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
     assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
     assert registry_writes(local_docker, images) == pushes, "an unchanged rebuild must push nothing"
 
+    # What make demo prints: the ALB's DNS name, the registry's digest-pinned images, and each service's
+    # state with the images its task definition runs (read from ECS, not from the registry).
+    summary = ansible.playbook("playbooks/summary.yml", extra_vars=extra)
+    assert not summary.failed, summary.failures()
+    (shown,) = [t["msg"] for t in summary.task_results() if t.get("_task") == "Show what was built"]
+    assert shown["load_balancer"]["dns_name"] == by_name["local-public"]["DNSName"]
+    assert sorted(shown["images"]) == sorted(image["pinned"] for image in images.values())
+    assert shown["services"]["backend"]["images"] == {"backend": images["seed/backend"]["pinned"]}
+    assert shown["services"]["frontend"]["images"] == {"frontend": images["seed/frontend"]["pinned"]}
+    assert shown["services"]["backend"]["rollout_state"] == "COMPLETED"
+    assert clean_aws.requests()["writes"] == 0
+
     # One file of the backend changes: check mode predicts exactly what the real run does, which is a
     # new image tag, a new task definition revision and a rolling update of that service only.
     with open(stack / "backend" / "app.py", "a", encoding="utf-8") as handle:
