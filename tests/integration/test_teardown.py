@@ -152,3 +152,13 @@ def test_teardown_refuses_when_the_inventory_protects_the_load_balancer(clean_aw
     (msg,) = [t["msg"] for t in refused.task_results() if t.get("failed")]
     assert "platform_deletion_protection is true" in msg and "-e seed_teardown_force=true" in msg, msg
     assert clean_aws.requests()["writes"] == 0
+
+
+def test_teardown_of_an_empty_account_changes_nothing(clean_aws, ansible):
+    """What a second teardown meets (the first one was cut off after the network went, say): nothing of the
+    stack. Every layer must find nothing to do - none may need what an earlier layer would have read."""
+    clean_aws.reset_counts()
+    result = ansible.playbook("playbooks/teardown.yml", extra_vars=CONFIRM)
+    assert not result.failed, result.failures()
+    assert result.changed == 0, [(t["_task"], t.get("actions")) for t in result.task_results() if t.get("changed")]
+    assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
