@@ -8,6 +8,7 @@ credential-looking environment names, health checks, autoscaling) on the invento
 plus what only the list as a whole shows (two apps with one name or one target group, an image or a
 target group nobody builds or declares), so ``playbooks/preflight.yml`` can stop a run that would
 otherwise fail in the services layer after the network, the images and the load balancer were built.
+``routing_errors`` runs load_balancer's checks of target groups and listener rules the same way.
 """
 
 import re
@@ -18,6 +19,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef imp
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_port
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_size
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.module_utils.lb_routing import routing_spec
 
 # ECS service names: letters, digits, hyphens and underscores, up to 255 (the container takes the same name).
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
@@ -31,7 +33,7 @@ def _app_errors(app, where, images, target_groups):
         try:
             fn(*args)
         except ValidationError as e:
-            errors.append(f"{e.field}: {e.message}")
+            errors.append(e.message)  # "<field>: <what is wrong>"
 
     name = app.get("name")
     if not isinstance(name, str) or not SERVICE_NAME.match(name):
@@ -101,6 +103,17 @@ def app_errors(apps, images=None, target_groups=None):
     return errors
 
 
+def routing_errors(target_groups, rules=None, default_target_group=None, prefix="platform_"):
+    """The first problem of a load balancer's target groups and rules, as load_balancer would report it
+    (two rules claiming one path pattern or host header, a rule to an unknown target group, a bad health
+    check, ...), its field named with ``prefix`` (the role's input: ``platform_rules[1]``); empty: none."""
+    try:
+        routing_spec(target_groups, rules, default_target_group or None, prefix=prefix)
+    except ValidationError as e:
+        return [e.message]  # "<field>: <what is wrong>"
+    return []
+
+
 class FilterModule:
     def filters(self):
-        return {"app_errors": app_errors}
+        return {"app_errors": app_errors, "routing_errors": routing_errors}

@@ -383,6 +383,11 @@ import re
 from ansible_collections.seed.aws_migration.plugins.module_utils import elbv2
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.module_utils.lb_routing import MAX_PRIORITY
+from ansible_collections.seed.aws_migration.plugins.module_utils.lb_routing import check_name
+from ansible_collections.seed.aws_migration.plugins.module_utils.lb_routing import in_range
+from ansible_collections.seed.aws_migration.plugins.module_utils.lb_routing import routing_spec
+from ansible_collections.seed.aws_migration.plugins.module_utils.lb_routing import unique
 from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import create_once
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import resource_tags
@@ -390,22 +395,10 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import 
 from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import fail_wait
 from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_for
 
-NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
-MATCHER_RE = re.compile(r"^[2-4]\d\d(-[2-4]\d\d)?(,[2-4]\d\d(-[2-4]\d\d)?)*$")
-MAX_NAME = 32
-MAX_PRIORITY = 50000
-PRIORITY_STEP = 10
-MAX_CONDITION_VALUES = 5  # AWS: at most 5 match values per rule
-MAX_CONDITION_LENGTH = 128
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # The predefined policies (ALBs take no custom one): ELBSecurityPolicy-2016-08, ELBSecurityPolicy-TLS13-1-2-2021-06, ...
 SSL_POLICY_RE = re.compile(r"^ELBSecurityPolicy-[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
 DEFAULT_WAIT_TIMEOUT = 600
-HEALTH_CHECK_DEFAULTS = {"path": "/", "interval": 15, "timeout": 5, "healthy_threshold": 2,
-                         "unhealthy_threshold": 3, "matcher": "200-399"}
-HEALTH_CHECK_RANGES = {"interval": (5, 300), "timeout": (2, 120), "healthy_threshold": (2, 10),
-                       "unhealthy_threshold": (2, 10)}
-
 REDIRECT_ACTION = {"Type": "redirect", "RedirectConfig": dict(elbv2.REDIRECT_DEFAULTS, Protocol="HTTPS", Port="443",
                                                               StatusCode="HTTP_301")}
 NOT_FOUND_ACTION = {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404",
@@ -430,28 +423,9 @@ class LoadBalancerSpec:
         self.__dict__.update(kwargs)
 
 
-def _check_name(field, value, what):
-    if not value or len(value) > MAX_NAME or not NAME_RE.match(value):
-        raise ValidationError(field, f"{value!r} is not a valid {what} name: 1-{MAX_NAME} letters, digits or '-', "
-                                     "not starting or ending with '-'")
-
-
-def _unique(field, values, what):
-    seen = set()
-    for value in values:
-        if value in seen:
-            raise ValidationError(field, f"lists {what} {value} twice")
-        seen.add(value)
-
-
-def _in_range(field, value, low, high):
-    if value is None or not low <= value <= high:
-        raise ValidationError(field, f"{value} is outside {low}-{high}")
-
-
 def build_spec(params):
     """Validate a load_balancer task's options; raises ValidationError naming the field. No API call."""
-    _check_name("name", params["name"], "load balancer")
+    check_name("name", params["name"], "load balancer")
     if params["name"].startswith("internal-"):
         raise ValidationError("name", "a load balancer name cannot start with 'internal-'")
     spec = LoadBalancerSpec(name=params["name"], state=params.get("state") or "present",
@@ -481,17 +455,17 @@ def build_spec(params):
     for index, subnet in enumerate(spec.subnets):
         if not str(subnet).startswith("subnet-"):
             raise ValidationError(f"subnets[{index}]", f"{subnet!r} is not a subnet ID")
-    _unique("subnets", spec.subnets, "subnet")
+    unique("subnets", spec.subnets, "subnet")
     groups = params.get("security_groups")
     spec.security_groups = None if groups is None else list(groups)
     for index, group in enumerate(spec.security_groups or []):
         if not str(group).startswith("sg-"):
             raise ValidationError(f"security_groups[{index}]", f"{group!r} is not a security group ID")
-    _unique("security_groups", spec.security_groups or [], "security group")
+    unique("security_groups", spec.security_groups or [], "security group")
     spec.scheme = params.get("scheme") or "internet-facing"
     spec.ip_address_type = params.get("ip_address_type") or "ipv4"
     spec.idle_timeout = params.get("idle_timeout") if params.get("idle_timeout") is not None else 60
-    _in_range("idle_timeout", spec.idle_timeout, 1, 4000)
+    in_range("idle_timeout", spec.idle_timeout, 1, 4000)
     spec.access_logs = _access_logs_spec(params.get("access_logs") or {})
     spec.certificate_arn = params.get("certificate_arn") or None
     if spec.certificate_arn and not spec.certificate_arn.startswith("arn:"):
@@ -501,20 +475,9 @@ def build_spec(params):
         raise ValidationError("ssl_policy", f"{spec.ssl_policy!r} is not a predefined ELB security policy: "
                                             f"ELBSecurityPolicy-..., like {DEFAULT_SSL_POLICY}")
 
-    spec.target_groups = [_target_group_spec(f"target_groups[{i}]", tg)
-                          for i, tg in enumerate(params.get("target_groups") or [])]
-    names = [tg["name"] for tg in spec.target_groups]
-    for index, name in enumerate(names):
-        if name in names[:index]:
-            raise ValidationError(f"target_groups[{index}].name", f"target group {name} is listed twice "
-                                                                  f"(also target_groups[{names.index(name)}])")
+    spec.target_groups, spec.rules = routing_spec(params.get("target_groups"), params.get("rules"),
+                                                  params.get("default_target_group"))
     spec.default_target_group = params.get("default_target_group") or None
-    if spec.default_target_group and spec.default_target_group not in names:
-        raise ValidationError("default_target_group", f"{spec.default_target_group!r} is not a target group of "
-                                                      f"target_groups ({', '.join(names) or 'none'})")
-    spec.rules = [_rule_spec(f"rules[{i}]", rule, names) for i, rule in enumerate(params.get("rules") or [])]
-    check_rule_conflicts(spec.rules)
-    derive_priorities(spec.rules)
     return spec
 
 
@@ -531,115 +494,6 @@ def _access_logs_spec(options):
     if not options.get("bucket"):
         raise ValidationError("access_logs.bucket", "is required when access_logs.enabled is true")
     return {"enabled": True, "bucket": options["bucket"], "prefix": prefix}
-
-
-def _target_group_spec(field, options):
-    name = options.get("name")
-    _check_name(f"{field}.name", name, "target group")
-    port = options.get("port")
-    _in_range(f"{field}.port", port, 1, 65535)
-    health = dict(HEALTH_CHECK_DEFAULTS)
-    health.update({k: v for k, v in (options.get("health_check") or {}).items() if v is not None})
-    path = health["path"]
-    if not str(path).startswith("/") or len(path) > 1024:
-        raise ValidationError(f"{field}.health_check.path", f"{path!r} must start with '/' (at most 1024 characters)")
-    for key, (low, high) in HEALTH_CHECK_RANGES.items():
-        _in_range(f"{field}.health_check.{key}", health[key], low, high)
-    if health["timeout"] >= health["interval"]:
-        raise ValidationError(f"{field}.health_check.timeout", f"{health['timeout']}s must be less than the interval "
-                                                               f"({health['interval']}s)")
-    health["matcher"] = str(health["matcher"]).replace(" ", "")
-    if not MATCHER_RE.match(health["matcher"]):
-        raise ValidationError(f"{field}.health_check.matcher", f"{health['matcher']!r} is not a list of HTTP codes "
-                                                               "200-499 (like 200, 200-399 or 200,204)")
-    delay = options.get("deregistration_delay")
-    delay = 30 if delay is None else delay
-    _in_range(f"{field}.deregistration_delay", delay, 0, 3600)
-    return {"name": name, "port": port, "protocol": options.get("protocol") or "HTTP",
-            "target_type": options.get("target_type") or "ip", "health_check": health,
-            "deregistration_delay": delay}
-
-
-def _rule_spec(field, options, tg_names):
-    target = options.get("target_group")
-    if target not in tg_names:
-        raise ValidationError(f"{field}.target_group", f"{target!r} is not a target group of target_groups "
-                                                       f"({', '.join(tg_names) or 'none'})")
-    paths = [str(p) for p in options.get("path_patterns") or []]
-    hosts = [str(h).lower() for h in options.get("host_headers") or []]
-    if not paths and not hosts:
-        raise ValidationError(field, "needs path_patterns or host_headers")
-    if len(paths) + len(hosts) > MAX_CONDITION_VALUES:
-        raise ValidationError(field, f"has {len(paths) + len(hosts)} path patterns and host headers; AWS allows "
-                                     f"{MAX_CONDITION_VALUES} per rule")
-    for key, values in (("path_patterns", paths), ("host_headers", hosts)):
-        for index, value in enumerate(values):
-            if not value or len(value) > MAX_CONDITION_LENGTH:
-                raise ValidationError(f"{field}.{key}[{index}]", f"{value!r} must be 1-{MAX_CONDITION_LENGTH} "
-                                                                 "characters")
-        _unique(f"{field}.{key}", values, key[:-1].replace("_", " "))
-    priority = options.get("priority")
-    if priority is not None:
-        _in_range(f"{field}.priority", priority, 1, MAX_PRIORITY)
-    return {"field": field, "target_group": target, "path_patterns": sorted(paths), "host_headers": sorted(hosts),
-            "priority": priority}
-
-
-def _claims(rule):
-    """The (host, path) pairs a rule matches on; None stands for "any"."""
-    return {(host, path) for host in rule["host_headers"] or [None] for path in rule["path_patterns"] or [None]}
-
-
-def _claim_text(claim):
-    host, path = claim
-    if host is None:
-        return f"path pattern {path}"
-    if path is None:
-        return f"host header {host}"
-    return f"host header {host} with path pattern {path}"
-
-
-def check_rule_conflicts(rules):
-    """Two rules may not claim the same path pattern or host header for the same requests; names both."""
-    claimed = {}
-    for rule in rules:
-        for claim in sorted(_claims(rule), key=str):
-            if claim in claimed:
-                raise ValidationError(rule["field"], f"claims {_claim_text(claim)}, already claimed by "
-                                                     f"{claimed[claim]}")
-        for claim in _claims(rule):
-            claimed[claim] = rule["field"]
-    explicit = {}
-    for rule in rules:
-        priority = rule["priority"]
-        if priority is None:
-            continue
-        if priority in explicit:
-            raise ValidationError(f"{rule['field']}.priority", f"priority {priority} is also the priority of "
-                                                               f"{explicit[priority]}")
-        explicit[priority] = rule["field"]
-
-
-def derive_priorities(rules):
-    """Give rules without a priority the next multiple of PRIORITY_STEP after the previous rule's, skipping taken ones.
-
-    Depends only on the list, so it is the same on every run; with no explicit priority the rules are
-    evaluated in list order. Sets ``priority`` in place and returns the rules.
-    """
-    taken = {rule["priority"] for rule in rules if rule["priority"] is not None}
-    previous = 0
-    for rule in rules:
-        if rule["priority"] is None:
-            priority = (previous // PRIORITY_STEP + 1) * PRIORITY_STEP
-            while priority in taken:
-                priority += PRIORITY_STEP
-            if priority > MAX_PRIORITY:
-                raise ValidationError(f"{rule['field']}.priority", f"the derived priority {priority} is over "
-                                                                   f"{MAX_PRIORITY}; give priorities explicitly")
-            rule["priority"] = priority
-            taken.add(priority)
-        previous = rule["priority"]
-    return rules
 
 
 # --- the managed view ----------------------------------------------------------------------------

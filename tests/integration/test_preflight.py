@@ -41,3 +41,20 @@ def test_the_inventories_apps_pass_preflight(clean_aws, ansible):
     result = ansible.playbook("playbooks/preflight.yml")
     assert not result.failed, result.failures()
     assert clean_aws.requests()["total"] == 0
+
+
+@pytest.mark.parametrize("extra_vars, problem", [
+    # Two apps claiming one route (the API is off, so the backend is routed by the public load balancer).
+    ({"seed_api_enabled": False,
+      "platform_rules": [{"target_group": "local-backend", "path_patterns": ["/api/*"]},
+                         {"target_group": "local-frontend", "path_patterns": ["/api/*"], "host_headers": []}]},
+     "platform_rules[1]: claims path pattern /api/*, already claimed by platform_rules[0]"),
+    ({"platform_target_groups": [{"name": "local-frontend", "port": 8080, "health_check": {"path": "health"}}]},
+     "platform_target_groups[0].health_check.path: 'health' must start with '/'"),
+])
+def test_bad_routes_stop_site_before_any_request(clean_aws, ansible, extra_vars, problem):
+    result = ansible.playbook("playbooks/site.yml", extra_vars=extra_vars)
+    assert result.failed
+    messages = [str(t.get("msg")) for t in result.task_results() if t.get("failed")]
+    assert any(problem in m and "Nothing was deployed" in m for m in messages), messages
+    assert clean_aws.requests()["total"] == 0

@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the seed.aws_migration collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""app_errors: a bad seed_apps entry is named before any layer runs."""
+"""app_errors and routing_errors: a bad seed_apps entry or route is named before any layer runs."""
 
 import pytest
 
 from ansible_collections.seed.aws_migration.plugins.filter.stack import app_errors
+from ansible_collections.seed.aws_migration.plugins.filter.stack import routing_errors
 
 IMAGES = ["seed/frontend", "seed/backend"]
 GROUPS = ["local-frontend", "local-backend"]
@@ -45,6 +46,7 @@ def test_each_problem_names_its_field(changes, field):
     errors = app_errors(apps(**changes), IMAGES, GROUPS)
     assert len(errors) == 1, errors
     assert errors[0].startswith(field + ": ")
+    assert not errors[0][len(field) + 2:].startswith("seed_apps"), errors  # the field is named once
 
 
 def test_a_health_check_command_replaces_the_path_check_and_allowed_names_pass():
@@ -58,3 +60,33 @@ def test_images_and_target_groups_are_only_checked_when_given():
 
 def test_numbers_as_strings_are_taken_as_ansible_templates_give_them():
     assert app_errors(apps(port="8000", cpu="512", memory="1024"), IMAGES, GROUPS) == []
+
+
+TARGET_GROUPS = [{"name": "web", "port": 8080}, {"name": "api", "port": 8000, "health_check": {"path": "/health"}}]
+
+
+def test_routing_errors_none_for_good_routes():
+    rules = [{"target_group": "api", "path_patterns": ["/api/*"]}, {"target_group": "web", "host_headers": ["a.example"]}]
+    assert routing_errors(TARGET_GROUPS, rules, "web") == []
+    assert routing_errors([], [], "") == []
+
+
+@pytest.mark.parametrize("target_groups, rules, default, expected", [
+    (TARGET_GROUPS, [{"target_group": "api", "path_patterns": ["/api/*"]},
+                     {"target_group": "web", "path_patterns": ["/api/*"]}], "web",
+     "platform_rules[1]: claims path pattern /api/*, already claimed by platform_rules[0]"),
+    (TARGET_GROUPS, [{"target_group": "api", "host_headers": ["A.example"]},
+                     {"target_group": "web", "host_headers": ["a.example"]}], "web",
+     "platform_rules[1]: claims host header a.example, already claimed by platform_rules[0]"),
+    (TARGET_GROUPS, [{"target_group": "db", "path_patterns": ["/db/*"]}], "web",
+     "platform_rules[0].target_group: 'db' is not a target group of target_groups (web, api)"),
+    (TARGET_GROUPS, [], "db", "platform_default_target_group: 'db' is not a target group"),
+    (TARGET_GROUPS + [{"name": "web", "port": 9000}], [], "web",
+     "platform_target_groups[2].name: target group web is listed twice (also platform_target_groups[0])"),
+    ([{"name": "web", "port": 70000}], [], "web", "platform_target_groups[0].port: 70000 is outside 1-65535"),
+    (TARGET_GROUPS, [{"target_group": "api"}], "web", "platform_rules[0]: needs path_patterns or host_headers"),
+])
+def test_routing_errors_name_the_role_input(target_groups, rules, default, expected):
+    (error,) = routing_errors(target_groups, rules, default)
+    assert error.startswith(expected), error
+    assert error.count(expected.split(":")[0] + ":") == 1, error

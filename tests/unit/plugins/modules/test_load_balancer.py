@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.seed.aws_migration.tests.unit.plugins.modules.module_runner import run_module
 from ansible_collections.seed.aws_migration.plugins.module_utils import elbv2
+from ansible_collections.seed.aws_migration.plugins.module_utils import lb_routing
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.modules import load_balancer as lbm
 
@@ -141,7 +142,7 @@ def test_duplicate_priorities_name_both_rules():
 # --- priorities ----------------------------------------------------------------------------------
 def derived(*priorities):
     rules = [dict(rule("web", [f"/{i}"], priority=p), field=f"rules[{i}]") for i, p in enumerate(priorities)]
-    return [r["priority"] for r in lbm.derive_priorities(rules)]
+    return [r["priority"] for r in lb_routing.derive_priorities(rules)]
 
 
 def test_priorities_follow_the_list_order():
@@ -250,7 +251,7 @@ def test_action_views():
 
 # --- rule planning -------------------------------------------------------------------------------
 def wanted(*rules):
-    return lbm.derive_priorities([dict(r, field=f"rules[{i}]") for i, r in enumerate(rules)])
+    return lb_routing.derive_priorities([dict(r, field=f"rules[{i}]") for i, r in enumerate(rules)])
 
 
 def summary(ops):
