@@ -4,6 +4,7 @@ sees no request at all (requests counted at the server)."""
 from __future__ import annotations
 
 import copy
+import socket
 
 import pytest
 import yaml
@@ -37,9 +38,27 @@ def test_bad_apps_stop_site_before_any_request(clean_aws, ansible, seed_apps, pr
     assert clean_aws.requests()["total"] == 0
 
 
-def test_the_inventories_apps_pass_preflight(clean_aws, ansible):
+@pytest.mark.docker
+def test_the_inventories_apps_pass_preflight(clean_aws, ansible, local_docker):
+    """With the local registry answering (a real one), the local inventory passes every check."""
+    ansible.extra_env.update(SEED_REGISTRY_URL=local_docker.registry_url)
     result = ansible.playbook("playbooks/preflight.yml")
     assert not result.failed, result.failures()
+    assert clean_aws.requests()["total"] == 0
+
+
+def test_an_unreachable_registry_stops_site_before_any_request(clean_aws, ansible):
+    """Nothing listens on the registry's port: the run stops in preflight, naming registry_target.url."""
+    with socket.socket() as probe:  # a port that was free a moment ago, and that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ansible.extra_env.update(SEED_REGISTRY_URL=f"127.0.0.1:{port}")
+    result = ansible.playbook("playbooks/site.yml")
+    assert result.failed
+    (msg,) = [str(t.get("msg")) for t in result.task_results() if t.get("failed") and not t.get("ignore_errors")
+              and t.get("_task") == "Fail when the image registry is not there"]
+    assert msg.startswith(f"registry_target.url: registry http://127.0.0.1:{port} does not answer"), msg
+    assert "make local-up" in msg and msg.endswith("Nothing was deployed.")
     assert clean_aws.requests()["total"] == 0
 
 
