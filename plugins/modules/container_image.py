@@ -77,7 +77,11 @@ options:
     type: str
     default: Dockerfile
   build_args:
-    description: Build arguments, for example C(BASE_IMAGE). Never put a credential here; they stay in the image.
+    description:
+      - Build arguments, for example C(BASE_IMAGE). Never put a credential here; they stay in the image.
+      - They are part of the content tag, the base image's content is not - a new C(python:3.12-slim) upstream
+        does not change the tag. Pin bases by digest (V(python:3.12-slim@sha256:...)) so that moving to a new base
+        is a change of the tag, and a rebuild, like any other.
     type: dict
     default: {}
   target:
