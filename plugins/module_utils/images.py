@@ -50,32 +50,63 @@ def _class_regex(pattern, start):
     return None, start + 1
 
 
-def _pattern_regex(pattern):
-    """A .dockerignore pattern (Go filepath.Match plus ``**``, as docker's patternmatcher reads it) as a
-    regex over slash paths: ``*`` and ``?`` stop at ``/``, ``[a-z]`` and ``[^a-z]`` are character
-    classes, ``\\`` escapes the next character."""
-    out, i = [], 0
-    while i < len(pattern):
-        char = pattern[i]
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            if i < len(pattern) and pattern[i] == "/":
+class DockerPattern:
+    """A .dockerignore pattern matched as docker's patternmatcher (moby/patternmatcher ``compile`` and
+    ``match``) does, over slash paths: ``*`` and ``?`` stop at ``/``; ``[a-z]`` and ``[^a-z]`` are
+    character classes; ``\\`` escapes the next character; ``**`` spans directories - a leading
+    ``**/x`` matches ``x`` and every path ending in ``/x`` (not ``latest`` for ``**/test``), a
+    ``**/`` inside matches zero or more directories (``a/**/b``: ``a/b``, ``a/x/b``, not ``a/xb``),
+    a trailing ``**`` anything after what precedes it."""
+
+    def __init__(self, pattern):
+        self.pattern = pattern
+        self.kind, out, i, step = "exact", [], 0, 0
+        while i < len(pattern):
+            char = pattern[i]
+            i += 1
+            if char == "*" and pattern.startswith("*", i):
                 i += 1
-            continue
-        if char == "[":
-            regex, end = _class_regex(pattern, i)
-            if regex is not None:
+                if pattern.startswith("/", i):
+                    i += 1  # "**/" is read as "**"
+                if i >= len(pattern):
+                    if self.kind == "exact":
+                        self.kind = "prefix"
+                    else:
+                        out.append(".*")
+                        self.kind = "regexp"
+                else:
+                    out.append("(.*/)?")
+                    self.kind = "regexp"
+                if step == 0:
+                    self.kind = "suffix"
+            elif char in "*?":
+                out.append("[^/]*" if char == "*" else "[^/]")
+                self.kind = "regexp"
+            elif char == "\\":
+                if i < len(pattern):
+                    out.append(re.escape(pattern[i]))
+                    i += 1
+                    self.kind = "regexp"
+                else:
+                    out.append(re.escape(char))
+            elif char == "[" and _class_regex(pattern, i - 1)[0] is not None:
+                regex, i = _class_regex(pattern, i - 1)
                 out.append(regex)
-                i = end
-                continue
-        if char == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        out.append({"*": "[^/]*", "?": "[^/]"}.get(char, re.escape(char)))
-        i += 1
-    return re.compile("^" + "".join(out) + "$")
+                self.kind = "regexp"
+            else:
+                out.append(re.escape(char))
+            step += 1
+        self.regex = re.compile("^" + "".join(out) + "$") if self.kind == "regexp" else None
+
+    def match(self, path):
+        if self.kind == "exact":
+            return path == self.pattern
+        if self.kind == "prefix":
+            return path.startswith(self.pattern[:-2])
+        if self.kind == "suffix":
+            suffix = self.pattern[2:]
+            return path.endswith(suffix) or (suffix.startswith("/") and path == suffix[1:])
+        return bool(self.regex.match(path))
 
 
 def read_dockerignore(context):
@@ -89,7 +120,7 @@ def read_dockerignore(context):
                     continue
                 negate = line.startswith("!")
                 pattern = os.path.normpath(line[1:] if negate else line).lstrip("/")
-                rules.append((negate, _pattern_regex(pattern)))
+                rules.append((negate, DockerPattern(pattern)))
     return rules
 
 
@@ -99,8 +130,8 @@ def ignored(relpath, rules):
     parts = relpath.split("/")
     candidates = ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
     result = False
-    for negate, regex in rules:
-        if any(regex.match(c) for c in candidates):
+    for negate, pattern in rules:
+        if any(pattern.match(c) for c in candidates):
             result = not negate
     return result
 

@@ -218,3 +218,37 @@ def test_git_changes_are_what_docker_would_send(context):
 ])
 def test_ecr_tag_mutability(repository, tag, immutable):
     assert ecr_tag_is_immutable(repository, tag) is immutable
+
+
+@pytest.mark.parametrize("pattern, matches, misses", [
+    # docker's patternmatcher: a leading **/x is "x, or a path ending in /x" - never a longer name
+    ("**/test", ["test", "a/test", "a/b/test"], ["latest", "a/latest", "test2"]),
+    ("**/node_modules", ["node_modules/x.js", "web/node_modules/x.js"], ["my_node_modules/x.js"]),
+    ("**/.env", [".env", "config/.env"], ["config/prod.env"]),
+    # **/ inside is zero or more directories
+    ("a/**/b", ["a/b", "a/x/b", "a/x/y/b"], ["a/xb", "ab"]),
+    ("**/*.go", ["y.go", "x/y.go"], ["y.gox"]),
+    # a trailing ** is everything after what precedes it
+    ("foo/**", ["foo/x", "foo/x/y"], ["foob", "bar/foo/x"]),
+    ("a*/**", ["ab/c"], ["b/c"]),
+    ("**", ["x", "x/y"], []),
+])
+def test_dockerignore_double_star_follows_docker(tmp_path, pattern, matches, misses):
+    (tmp_path / ".dockerignore").write_text(pattern + "\n")
+    rules = read_dockerignore(str(tmp_path))
+    assert [p for p in matches if ignored(p, rules)] == matches
+    assert [p for p in misses if ignored(p, rules)] == []
+
+
+def test_a_file_docker_sends_changes_the_tag_whatever_the_double_star_rules(context):
+    """config/prod.env is sent (**/.env ignores only files named .env): editing it is a new tag."""
+    (context / ".dockerignore").write_text(".git\n*.md\n!README.md\n**/.env\n")
+    (context / "config").mkdir()
+    (context / "config" / "prod.env").write_text("MODE=prod\n")
+    (context / "config" / ".env").write_text("SECRET=1\n")
+    assert "config/prod.env" in context_files(str(context)) and "config/.env" not in context_files(str(context))
+    before = tag(context)
+    (context / "config" / ".env").write_text("SECRET=2\n")
+    assert tag(context) == before
+    (context / "config" / "prod.env").write_text("MODE=staging\n")
+    assert tag(context) != before
