@@ -343,6 +343,11 @@ def port_lock(port, timeout):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _challenge_fields(challenge):
+    """``realm``, ``service``, ``scope``, ... of a ``WWW-Authenticate: Bearer k="v",...`` challenge."""
+    return dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+
+
 class ImageManager:
     def __init__(self, module):
         self.module = module
@@ -350,7 +355,7 @@ class ImageManager:
         self.dockerfile = validate_build(self.params)  # before any Docker or AWS call
         self.actions = []
         self.built = self.pushed = False
-        self._bearer = None
+        self._bearer = self._bearer_scope = None
         self.registry, self.auth = self._registry()
         self.repository = f"{self.registry}/{self.params['name']}"
         self.docker = self._docker()
@@ -427,7 +432,9 @@ class ImageManager:
 
     def _registry_request(self, method, path, headers=None):
         """One request to the registry's distribution API (``/v2/<path>``) with the registry's credentials:
-        Basic, or the bearer token a token-authenticated registry asks for. HTTP errors raise HTTPError."""
+        Basic, or the bearer token a token-authenticated registry asks for. A token is good for the scope
+        it was asked for (``repository:<name>:pull``); a request that needs another scope (a DELETE needs
+        ``delete``) is answered 401 with that scope, and one new token is fetched. HTTP errors raise HTTPError."""
         url = f"{self._scheme(self.registry)}://{self.registry}/v2/{path}"
         headers = dict(headers or {})
         if self._bearer:
@@ -439,15 +446,18 @@ class ImageManager:
             return self._open(url, method=method, headers=headers, timeout=30)
         except HTTPError as e:
             challenge = (e.headers.get("WWW-Authenticate") if e.headers else None) or ""
-            if e.code != 401 or self._bearer or not challenge.lower().startswith("bearer "):
+            if e.code != 401 or not challenge.lower().startswith("bearer "):
                 raise
-        self._bearer = self._token(challenge)
+            scope = _challenge_fields(challenge).get("scope", "")
+            if self._bearer and scope == self._bearer_scope:
+                raise  # the token of this very scope was refused: the credentials do not allow it
+        self._bearer, self._bearer_scope = self._token(challenge), scope
         headers["Authorization"] = f"Bearer {self._bearer}"
         return self._open(url, method=method, headers=headers, timeout=30)
 
     def _token(self, challenge):
         """The bearer token of a ``WWW-Authenticate: Bearer realm=...,service=...,scope=...`` challenge."""
-        fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+        fields = _challenge_fields(challenge)
         if not fields.get("realm"):
             raise SeedAWSError(message=f"{self.registry} asked for a bearer token without saying where to get one")
         query = urlencode({k: v for k, v in fields.items() if k in ("service", "scope")})

@@ -14,6 +14,8 @@ import json
 import socket
 import subprocess
 from urllib.error import HTTPError
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -352,6 +354,63 @@ def test_oci_delete_sends_the_credentials(monkeypatch, context):
     assert not env.run(args).get("failed")
     (delete,) = [c for c in env.http.calls if c["method"] == "DELETE"]
     assert delete["headers"]["Authorization"] == "Basic " + base64.b64encode(b"ci:pw").decode()
+
+
+class TokenRegistryHTTP(FakeRegistryHTTP):
+    """A registry with token authentication, as the distribution token spec describes it (Harbor, GitLab,
+    distribution's token auth): every /v2/ request without a token good for its scope is answered 401 with
+    ``WWW-Authenticate: Bearer realm=...,service=...,scope=repository:<name>:<actions>``; the realm gives a
+    token for the scope asked. A DELETE needs the ``delete`` action, reads ``pull``."""
+
+    REALM = "https://auth.example/token"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.issued = []
+
+    def __call__(self, url, method=None, headers=None, use_proxy=True, **kwargs):
+        if url.startswith(self.REALM):
+            scope = parse_qs(urlsplit(url).query)["scope"][0]
+            self.issued.append(scope)
+            return FakeResponse(body=json.dumps({"token": f"tok-{len(self.issued)}"}).encode())
+        if "/v2/" in url and "/v2/" != url[-4:]:
+            scope = "repository:seed/app:" + ("delete" if method == "DELETE" else "pull")
+            granted = {f"Bearer tok-{i + 1}": s for i, s in enumerate(self.issued)}
+            if granted.get((headers or {}).get("Authorization")) != scope:
+                self.calls.append({"url": url, "method": method or "GET", "headers": headers or {}, "status": 401})
+                challenge = f'Bearer realm="{self.REALM}",service="registry",scope="{scope}"'
+                raise HTTPError(url, 401, "Unauthorized", {"WWW-Authenticate": challenge}, None)
+        return super().__call__(url, method=method, headers=headers, use_proxy=use_proxy, **kwargs)
+
+
+def test_token_registry_delete_fetches_a_token_with_the_delete_scope(monkeypatch, context):
+    env = make_env(monkeypatch, remote={f"{OCI}/seed/app:v1": NEW})
+    env.http = TokenRegistryHTTP(["v1"], {"v1": NEW})
+    monkeypatch.setattr(container_image, "open_url", env.http)
+    result = env.run(oci(context, state="absent", tag="v1", registry={"url": OCI, "username": "ci", "password": "pw"}))
+    assert not result.get("failed"), result.get("msg")
+    assert env.http.issued == ["repository:seed/app:pull", "repository:seed/app:delete"]
+    (delete,) = [c for c in env.http.calls if c["method"] == "DELETE" and "status" not in c]
+    assert delete["headers"]["Authorization"] == "Bearer tok-2"
+    assert {"tok-1", "tok-2"} <= env.no_log_values
+
+
+def test_token_registry_refusing_the_scope_fails_once_naming_the_credentials(monkeypatch, context):
+    """The realm's token for delete is refused again: no loop, the failure names the credentials."""
+    env = make_env(monkeypatch, remote={f"{OCI}/seed/app:v1": NEW})
+    env.http = TokenRegistryHTTP(["v1"], {"v1": NEW})
+
+    def refuse_delete(url, method=None, headers=None, use_proxy=True, **kwargs):
+        if method == "DELETE" and (headers or {}).get("Authorization", "").startswith("Bearer tok-2"):
+            challenge = f'Bearer realm="{TokenRegistryHTTP.REALM}",scope="repository:seed/app:delete",' \
+                        'error="insufficient_scope"'
+            raise HTTPError(url, 401, "Unauthorized", {"WWW-Authenticate": challenge}, None)
+        return env.http(url, method=method, headers=headers, use_proxy=use_proxy, **kwargs)
+
+    monkeypatch.setattr(container_image, "open_url", refuse_delete)
+    result = env.run(oci(context, state="absent", tag="v1", registry={"url": OCI, "username": "ci", "password": "pw"}))
+    assert result.get("failed") and "HTTP 401" in result["msg"] and "registry.username" in result["msg"], result
+    assert env.http.issued == ["repository:seed/app:pull", "repository:seed/app:delete"]
 
 
 def test_ecr_deletes_by_tag_only(monkeypatch, context):
