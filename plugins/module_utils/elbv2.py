@@ -98,6 +98,14 @@ def describe_target_groups(client, names=None):
     return paginate_all(client, "describe_target_groups", "TargetGroups", **params)
 
 
+@H.list_error_handler("describe target group", None)
+@retry
+def describe_target_group_by_arn(client, arn):
+    """The target group with this ARN (its ``LoadBalancerArns`` included), or None."""
+    found = client.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"]
+    return found[0] if found else None
+
+
 @H.list_error_handler("describe target group attributes", {})
 @retry
 def describe_target_group_attributes(client, arn):

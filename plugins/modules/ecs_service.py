@@ -306,6 +306,9 @@ options:
         description:
           - For V(alb_requests), C(app/<alb name>/<id>/targetgroup/<tg name>/<id>) (the ALB and target group ARN
             suffixes).
+          - Not given, it is read from the target group of the first of O(load_balancers) and the load balancer that
+            forwards to it (one C(elasticloadbalancing:DescribeTargetGroups)); without O(load_balancers) it is
+            required.
         type: str
       scale_in_cooldown:
         description: Seconds between scale-in steps.
@@ -520,6 +523,7 @@ import copy
 import hashlib
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ecs
+from ansible_collections.seed.aws_migration.plugins.module_utils import elbv2
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam
 from ansible_collections.seed.aws_migration.plugins.module_utils import iam_roles
 from ansible_collections.seed.aws_migration.plugins.module_utils import logs
@@ -586,8 +590,9 @@ def validate(params):
     if scaling:
         if not 0 <= scaling["min_capacity"] <= scaling["max_capacity"]:
             raise ValidationError("autoscaling.max_capacity", "must be at least min_capacity (and min_capacity >= 0)")
-        if scaling["metric"] == "alb_requests" and not scaling.get("resource_label"):
-            raise ValidationError("autoscaling.resource_label", "is required for metric alb_requests")
+        if scaling["metric"] == "alb_requests" and not scaling.get("resource_label") and not params["load_balancers"]:
+            raise ValidationError("autoscaling.resource_label", "is required for metric alb_requests when the service "
+                                                                "has no load_balancers to read it from")
         if scaling["target_value"] <= 0:
             raise ValidationError("autoscaling.target_value", "must be positive")
 
@@ -693,6 +698,21 @@ class ServiceManager:
                 "scale_in_cooldown": config.get("ScaleInCooldown"), "scale_out_cooldown": config.get("ScaleOutCooldown")}
         return view
 
+    def _resource_label(self, scaling):
+        """``app/<alb>/<id>/targetgroup/<tg>/<id>`` of the first load balancer mapping, unless given."""
+        if scaling.get("resource_label"):
+            return scaling["resource_label"]
+        arn = self.params["load_balancers"][0]["target_group_arn"]
+        group = elbv2.describe_target_group_by_arn(self.module.seed_client("elbv2"), arn)
+        if not group:
+            raise ValidationError("autoscaling.resource_label", f"target group {arn} (load_balancers[0]) does not "
+                                                                "exist, so the ALB request metric cannot be named")
+        if not group.get("LoadBalancerArns"):
+            raise ValidationError("autoscaling.resource_label", f"target group {group['TargetGroupName']} receives "
+                                                                "from no load balancer (no listener forwards to it), "
+                                                                "so there are no ALB requests per target to track")
+        return group["LoadBalancerArns"][0].split(":loadbalancer/", 1)[1] + "/" + arn.split(":", 5)[5]
+
     def _desired_scaling(self):
         scaling = self.params.get("autoscaling")
         if not scaling:
@@ -700,13 +720,15 @@ class ServiceManager:
         return {"min_capacity": scaling["min_capacity"], "max_capacity": scaling["max_capacity"], "policies": {
             f"{self.name}-{scaling['metric']}": {
                 "metric": METRICS[scaling["metric"]],
-                "resource_label": scaling.get("resource_label") if scaling["metric"] == "alb_requests" else None,
+                "resource_label": self._resource_label(scaling) if scaling["metric"] == "alb_requests" else None,
                 "target_value": float(scaling["target_value"]),
                 "scale_in_cooldown": scaling["scale_in_cooldown"], "scale_out_cooldown": scaling["scale_out_cooldown"]}}}
 
     # -- present --------------------------------------------------------------------------------
     def present(self):
         service = service_before = ecs.describe_service(self.ecs, self.cluster, self.name)
+        # Before any write: autoscaling on ALB requests may need a read to name its metric, and may fail.
+        wanted_scaling = self._desired_scaling()
         task = self._ensure_roles(dict(self.params["task"]), service)
         self._ensure_log_groups(task)
         desired_td = render(self.family, task, self.module.region, task.get("log_group"))
@@ -739,7 +761,6 @@ class ServiceManager:
         # Application Auto Scaling is only read when autoscaling is wanted, or was set up by this module
         # (its marker tag, read with the service): a service that never had it costs no extra request.
         had_scaling = not service_before or TAG_AUTOSCALING in _ecs_tags(service_before.get("tags"))
-        wanted_scaling = self._desired_scaling()
         before_scaling, after_scaling = (self._ensure_autoscaling(wanted_scaling)
                                          if wanted_scaling is not None or had_scaling else (None, None))
         if rollout and not self.check_mode:

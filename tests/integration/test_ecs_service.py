@@ -280,3 +280,39 @@ def test_a_bad_permissions_boundary_deploys_nothing(platform, clean_aws, ansible
     result = ansible.module("ecs_service", service_args(platform, permissions_boundary="seed-workload-boundary"))
     assert result.get("failed") and result["msg"].startswith("permissions_boundary:"), result.get("msg")
     assert clean_aws.requests()["total"] == 0
+
+
+def test_alb_request_autoscaling_names_its_metric_from_the_target_group(platform, clean_aws, ansible):
+    """metric alb_requests without resource_label: the label is read from the service's target group and
+    the load balancer forwarding to it; a target group no load balancer uses fails before any write."""
+    lb = ansible.module("load_balancer", {
+        "name": "it-public", "subnets": platform["subnet_ids"]["public"],
+        "security_groups": [platform["security_groups"]["lb"]],
+        "target_groups": [{"name": "it-backend", "port": 8000, "health_check": {"path": "/health"}}],
+        "default_target_group": "it-backend", "wait_timeout": 60})
+    assert not lb.get("failed"), lb.get("msg")
+    elbv2 = boto3_client("elbv2", clean_aws.endpoint_url)
+    (balancer,) = elbv2.describe_load_balancers(Names=["it-public"])["LoadBalancers"]
+    (group,) = elbv2.describe_target_groups(Names=["it-backend"])["TargetGroups"]
+    scaling = {"min_capacity": 2, "max_capacity": 8, "metric": "alb_requests", "target_value": 500}
+    args = service_args(platform, autoscaling=scaling, load_balancers=[
+        {"target_group_arn": group["TargetGroupArn"], "container_name": "backend", "container_port": 8000}])
+
+    created = converge(ansible, clean_aws, args, "ecs_service")
+    assert "put scaling policy backend-alb_requests (ALBRequestCountPerTarget 500)" in created["actions"]
+    (policy,) = boto3_client("application-autoscaling", clean_aws.endpoint_url).describe_scaling_policies(
+        ServiceNamespace="ecs")["ScalingPolicies"]
+    label = policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["ResourceLabel"]
+    assert label == (balancer["LoadBalancerArn"].split(":loadbalancer/")[1] + "/"
+                     + group["TargetGroupArn"].split(":")[-1])
+    clean_aws.reset_counts()
+    again = ansible.module("ecs_service", args)
+    assert again["changed"] is False and clean_aws.requests()["writes"] == 0
+
+    orphan = elbv2.create_target_group(Name="it-orphan", Protocol="HTTP", Port=8000, VpcId=platform["vpc_id"],
+                                       TargetType="ip")["TargetGroups"][0]
+    clean_aws.reset_counts()
+    failed = ansible.module("ecs_service", dict(args, name="worker", load_balancers=[
+        {"target_group_arn": orphan["TargetGroupArn"], "container_name": "backend", "container_port": 8000}]))
+    assert failed.get("failed") and failed["msg"].startswith("autoscaling.resource_label: target group it-orphan")
+    assert clean_aws.requests()["writes"] == 0
