@@ -26,6 +26,43 @@ SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 METRICS = ("cpu", "memory", "alb_requests")
 
 
+def _int(value):
+    """``value`` as an int the way Ansible's argument spec takes it ("3" too), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _autoscaling_errors(scaling, where, has_target_group):
+    """What ecs_service refuses in ``autoscaling`` (the service role passes it as is)."""
+    if not isinstance(scaling, dict):
+        return [f"{where}: must be a mapping (min_capacity, max_capacity, metric, target_value)"]
+    errors = []
+    low, high = _int(scaling.get("min_capacity")), _int(scaling.get("max_capacity"))
+    for key, value in (("min_capacity", low), ("max_capacity", high)):
+        if value is None:
+            errors.append(f"{where}.{key}: is required, a whole number of tasks")
+    if low is not None and high is not None and not 0 <= low <= high:
+        errors.append(f"{where}.max_capacity: must be at least min_capacity (and min_capacity >= 0)")
+    metric = scaling.get("metric", "cpu")
+    if metric not in METRICS:
+        errors.append(f"{where}.metric: {metric!r} is not one of {', '.join(METRICS)}")
+    elif metric == "alb_requests" and not scaling.get("resource_label") and not has_target_group:
+        errors.append(f"{where}.resource_label: is required for metric alb_requests when the app has no "
+                      "target_group (it is read from the target group otherwise)")
+    try:
+        target = float(scaling.get("target_value", 60))
+    except (TypeError, ValueError):
+        target = None
+    if target is None or target <= 0:
+        errors.append(f"{where}.target_value: {scaling.get('target_value')!r} must be a positive number")
+    return errors
+
+
 def _app_errors(app, where, images, target_groups):
     errors = []
 
@@ -40,19 +77,26 @@ def _app_errors(app, where, images, target_groups):
         errors.append(f"{where}.name: {name!r} is not an ECS service name (letters, digits, '-', '_'; at most 255)")
     if not app.get("image"):
         errors.append(f"{where}.image: is required (the name of one of registry_images)")
+    elif not isinstance(app["image"], str):
+        errors.append(f"{where}.image: {app['image']!r} must be the name of one of registry_images")
     elif images is not None and app["image"] not in images:
         errors.append(f"{where}.image: {app['image']!r} is not one of the images the registry layer builds "
                       f"({', '.join(sorted(images)) or 'none'})")
     port = app.get("port")
-    check(validate_port, int(port) if isinstance(port, str) and port.isdigit() else port, f"{where}.port")
+    check(validate_port, _int(port) if _int(port) is not None else port, f"{where}.port")
     try:
         cpu, memory = int(app.get("cpu", 256)), int(app.get("memory", 512))
     except (TypeError, ValueError):
         errors.append(f"{where}.cpu: cpu and memory must be numbers (CPU units and MiB)")
     else:
         check(validate_size, cpu, memory, where)
-    allowed = set(app.get("plaintext_allowed") or [])
-    for key in sorted(app.get("env") or {}):
+    allowed = app.get("plaintext_allowed") or []
+    allowed = {allowed} if isinstance(allowed, str) else set(allowed)  # a string is a one-name list, as Ansible reads it
+    env = app.get("env") or {}
+    if not isinstance(env, dict):
+        errors.append(f"{where}.env: must be a mapping of variable names to values")
+        env = {}
+    for key in sorted(env):
         if CREDENTIAL_NAME.search(key) and key not in allowed:
             errors.append(f"{where}.env.{key}: looks like a credential: pass it in secrets, never as a plain "
                           f"environment variable (or list it in {where}.plaintext_allowed if it is not one)")
@@ -60,16 +104,14 @@ def _app_errors(app, where, images, target_groups):
     if not app.get("health_check_command") and not (isinstance(path, str) and path.startswith("/")):
         errors.append(f"{where}.health_check_path: {path!r} must start with '/'")
     group = app.get("target_group")
-    if group and target_groups is not None and group not in target_groups:
+    if group and not isinstance(group, str):
+        errors.append(f"{where}.target_group: {group!r} must be the name of a target group")
+    elif group and target_groups is not None and group not in target_groups:
         errors.append(f"{where}.target_group: {group!r} is not a target group of the load balancers "
                       f"({', '.join(sorted(target_groups)) or 'none'})")
     scaling = app.get("autoscaling") or {}
     if scaling:
-        low, high = scaling.get("min_capacity", 1), scaling.get("max_capacity", 1)
-        if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high):
-            errors.append(f"{where}.autoscaling.max_capacity: must be at least min_capacity (and min_capacity >= 0)")
-        if scaling.get("metric", "cpu") not in METRICS:
-            errors.append(f"{where}.autoscaling.metric: {scaling.get('metric')!r} is not one of {', '.join(METRICS)}")
+        errors.extend(_autoscaling_errors(scaling, f"{where}.autoscaling", bool(group)))
     return errors
 
 
@@ -91,10 +133,14 @@ def app_errors(apps, images=None, target_groups=None):
             continue
         errors.extend(_app_errors(app, where, images, target_groups))
         name = app.get("name")
+        if not isinstance(name, str):
+            continue  # named above; not comparable with the others
         if name in names:
             errors.append(f"{where}.name: {name!r} is also the name of seed_apps[{names[name]}]")
         names.setdefault(name, index)
         group = app.get("target_group")
+        if not isinstance(group, str):
+            continue
         if group and group in claims:
             errors.append(f"{where}.target_group: {group!r} is also the target group of seed_apps[{claims[group]}] "
                           "(one service per target group)")

@@ -40,7 +40,9 @@ def unique(field, values, what):
 
 
 def in_range(field, value, low, high):
-    if value is None or not low <= value <= high:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # as an argument spec reads "8080" (the preflight filter sees inventory values)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
         raise ValidationError(field, f"{value} is outside {low}-{high}")
 
 
@@ -49,6 +51,7 @@ def target_group_spec(field, options):
     check_name(f"{field}.name", name, "target group")
     port = options.get("port")
     in_range(f"{field}.port", port, 1, 65535)
+    port = int(port)
     health = dict(HEALTH_CHECK_DEFAULTS)
     health.update({k: v for k, v in (options.get("health_check") or {}).items() if v is not None})
     path = health["path"]
@@ -56,6 +59,7 @@ def target_group_spec(field, options):
         raise ValidationError(f"{field}.health_check.path", f"{path!r} must start with '/' (at most 1024 characters)")
     for key, (low, high) in HEALTH_CHECK_RANGES.items():
         in_range(f"{field}.health_check.{key}", health[key], low, high)
+        health[key] = int(health[key])
     if health["timeout"] >= health["interval"]:
         raise ValidationError(f"{field}.health_check.timeout", f"{health['timeout']}s must be less than the interval "
                                                                f"({health['interval']}s)")
@@ -66,15 +70,16 @@ def target_group_spec(field, options):
     delay = options.get("deregistration_delay")
     delay = 30 if delay is None else delay
     in_range(f"{field}.deregistration_delay", delay, 0, 3600)
+    delay = int(delay)
     return {"name": name, "port": port, "protocol": options.get("protocol") or "HTTP",
             "target_type": options.get("target_type") or "ip", "health_check": health,
             "deregistration_delay": delay}
 
 
-def rule_spec(field, options, tg_names):
+def rule_spec(field, options, tg_names, prefix=""):
     target = options.get("target_group")
     if target not in tg_names:
-        raise ValidationError(f"{field}.target_group", f"{target!r} is not a target group of target_groups "
+        raise ValidationError(f"{field}.target_group", f"{target!r} is not a target group of {prefix}target_groups "
                                                        f"({', '.join(tg_names) or 'none'})")
     paths = [str(p) for p in options.get("path_patterns") or []]
     hosts = [str(h).lower() for h in options.get("host_headers") or []]
@@ -92,6 +97,7 @@ def rule_spec(field, options, tg_names):
     priority = options.get("priority")
     if priority is not None:
         in_range(f"{field}.priority", priority, 1, MAX_PRIORITY)
+        priority = int(priority)
     return {"field": field, "target_group": target, "path_patterns": sorted(paths), "host_headers": sorted(hosts),
             "priority": priority}
 
@@ -167,8 +173,8 @@ def routing_spec(target_groups, rules, default_target_group=None, prefix=""):
                                   f"target group {name} is listed twice (also {first})")
     if default_target_group and default_target_group not in names:
         raise ValidationError(f"{prefix}default_target_group", f"{default_target_group!r} is not a target group of "
-                                                      f"target_groups ({', '.join(names) or 'none'})")
-    rules = [rule_spec(f"{prefix}rules[{i}]", rule, names) for i, rule in enumerate(rules or [])]
+                                                      f"{prefix}target_groups ({', '.join(names) or 'none'})")
+    rules = [rule_spec(f"{prefix}rules[{i}]", rule, names, prefix) for i, rule in enumerate(rules or [])]
     check_rule_conflicts(rules)
     derive_priorities(rules)
     return target_groups, rules

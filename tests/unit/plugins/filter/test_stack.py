@@ -40,7 +40,17 @@ def test_the_inventories_apps_pass():
     (dict(name="frontend"), "seed_apps[1].name"),
     (dict(name="bad name"), "seed_apps[1].name"),
     (dict(autoscaling={"min_capacity": 5, "max_capacity": 2}), "seed_apps[1].autoscaling.max_capacity"),
-    (dict(autoscaling={"metric": "disk"}), "seed_apps[1].autoscaling.metric"),
+    (dict(autoscaling={"min_capacity": 1, "max_capacity": 2, "metric": "disk"}), "seed_apps[1].autoscaling.metric"),
+    # As ecs_service refuses them: both bounds required, a positive target, alb_requests needs a target group
+    (dict(autoscaling={"max_capacity": 2}), "seed_apps[1].autoscaling.min_capacity"),
+    (dict(autoscaling={"min_capacity": 1, "max_capacity": 2, "target_value": 0}),
+     "seed_apps[1].autoscaling.target_value"),
+    (dict(target_group=None, autoscaling={"min_capacity": 1, "max_capacity": 2, "metric": "alb_requests"}),
+     "seed_apps[1].autoscaling.resource_label"),
+    # Odd shapes are named, never a crash
+    (dict(env=["DB_HOST=x"]), "seed_apps[1].env"),
+    (dict(image=["seed/backend"]), "seed_apps[1].image"),
+    (dict(target_group=["local-backend"]), "seed_apps[1].target_group"),
 ])
 def test_each_problem_names_its_field(changes, field):
     errors = app_errors(apps(**changes), IMAGES, GROUPS)
@@ -62,6 +72,16 @@ def test_numbers_as_strings_are_taken_as_ansible_templates_give_them():
     assert app_errors(apps(port="8000", cpu="512", memory="1024"), IMAGES, GROUPS) == []
 
 
+def test_ansible_shapes_are_taken_as_ansible_takes_them():
+    """A string where Ansible's argument spec takes a list or a number is read the same way here."""
+    assert app_errors(apps(env={"TOKEN_TTL": "60"}, plaintext_allowed="TOKEN_TTL"), IMAGES, GROUPS) == []
+    assert app_errors(apps(port="8000", autoscaling={"min_capacity": "1", "max_capacity": "3",
+                                                     "metric": "alb_requests"}), IMAGES, GROUPS) == []
+    assert routing_errors([{"name": "web", "port": "8080", "health_check": {"interval": "30"}}], [], "web") == []
+    (error,) = routing_errors([{"name": "web", "port": "http"}], [], "web")
+    assert error.startswith("platform_target_groups[0].port: http is outside 1-65535")
+
+
 TARGET_GROUPS = [{"name": "web", "port": 8080}, {"name": "api", "port": 8000, "health_check": {"path": "/health"}}]
 
 
@@ -79,7 +99,7 @@ def test_routing_errors_none_for_good_routes():
                      {"target_group": "web", "host_headers": ["a.example"]}], "web",
      "platform_rules[1]: claims host header a.example, already claimed by platform_rules[0]"),
     (TARGET_GROUPS, [{"target_group": "db", "path_patterns": ["/db/*"]}], "web",
-     "platform_rules[0].target_group: 'db' is not a target group of target_groups (web, api)"),
+     "platform_rules[0].target_group: 'db' is not a target group of platform_target_groups (web, api)"),
     (TARGET_GROUPS, [], "db", "platform_default_target_group: 'db' is not a target group"),
     (TARGET_GROUPS + [{"name": "web", "port": 9000}], [], "web",
      "platform_target_groups[2].name: target group web is listed twice (also platform_target_groups[0])"),
