@@ -172,8 +172,9 @@ def routing_spec(target_groups, rules, default_target_group=None, prefix=""):
             raise ValidationError(f"{prefix}target_groups[{index}].name",
                                   f"target group {name} is listed twice (also {first})")
     if default_target_group and default_target_group not in names:
-        raise ValidationError(f"{prefix}default_target_group", f"{default_target_group!r} is not a target group of "
-                                                      f"{prefix}target_groups ({', '.join(names) or 'none'})")
+        raise ValidationError(f"{prefix}default_target_group",
+                              f"{default_target_group!r} is not a target group of {prefix}target_groups "
+                              f"({', '.join(names) or 'none'})")
     rules = [rule_spec(f"{prefix}rules[{i}]", rule, names, prefix) for i, rule in enumerate(rules or [])]
     check_rule_conflicts(rules)
     derive_priorities(rules)
