@@ -5,6 +5,8 @@ refusing a missing Dockerfile before any AWS request."""
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import subprocess
 import urllib.error
@@ -13,6 +15,7 @@ import urllib.request
 import pytest
 
 from support.servers import REPO_ROOT
+from support.servers import boto3_client
 
 pytestmark = pytest.mark.docker
 
@@ -156,3 +159,23 @@ def test_site_refuses_a_missing_dockerfile_before_any_aws_request(clean_aws, ans
     assert failed["msg"] == (f"registry_images[1] (seed/backend): dockerfile {apps}/backend/Dockerfile does not "
                              "exist. Nothing was deployed.")
     assert clean_aws.requests()["total"] == 0, clean_aws.requests()
+
+
+def test_ecr_login_from_the_local_aws_token_then_push(clean_aws, ansible, image_args, local_docker):
+    """registry type ecr: the authorization token comes from the local AWS over HTTP (ecr:GetAuthorizationToken,
+    decoded to user AWS and its password) and the push logs in with it. moto's ECR has no registry endpoint, so
+    registry.url (the override users give for ECR's dual-stack, FIPS or VPC-endpoint names) points at the local
+    registry, which takes any credentials: this proves the token flow and the push, not that ECR accepts them."""
+    args = dict(image_args, registry={"type": "ecr", "url": local_docker.registry})
+    clean_aws.reset_counts()
+    pushed = ansible.module("container_image", args)
+    assert not pushed.get("failed"), pushed.get("msg")
+    assert pushed["pushed"] and manifest_digest(local_docker, args["name"], pushed["image"]["tag"]) \
+        == pushed["image"]["digest"]
+    assert clean_aws.requests()["by_action"].get("ecr:GetAuthorizationToken") == 1
+    # The token's password is a secret: never in the result (moto gives the same token on every call).
+    token = boto3_client("ecr", clean_aws.endpoint_url).get_authorization_token()["authorizationData"][0]
+    password = base64.b64decode(token["authorizationToken"]).decode().split(":", 1)[1]
+    assert password not in json.dumps(pushed)
+    again = ansible.module("container_image", args)
+    assert again["changed"] is False and not again["pushed"]
