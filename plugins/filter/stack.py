@@ -11,18 +11,15 @@ otherwise fail in the services layer after the network, the images and the load 
 ``routing_errors`` runs load_balancer's checks of target groups and listener rules the same way.
 """
 
-import re
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import CREDENTIAL_NAME
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_ecs_name
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_port
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_size
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.lb_routing import routing_spec
 
-# ECS service names: letters, digits, hyphens and underscores, up to 255 (the container takes the same name).
-SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 METRICS = ("cpu", "memory", "alb_requests")
 
 
@@ -73,8 +70,7 @@ def _app_errors(app, where, images, target_groups):
             errors.append(e.message)  # "<field>: <what is wrong>"
 
     name = app.get("name")
-    if not isinstance(name, str) or not SERVICE_NAME.match(name):
-        errors.append(f"{where}.name: {name!r} is not an ECS service name (letters, digits, '-', '_'; at most 255)")
+    check(validate_ecs_name, f"{where}.name", name, "ECS service name")
     if not app.get("image"):
         errors.append(f"{where}.image: is required (the name of one of registry_images)")
     elif not isinstance(app["image"], str):

@@ -122,6 +122,15 @@ def canonical(taskdef):
 
 
 # Environment variable names that hold credentials (matched case-insensitively anywhere in the name).
+# ECS service names and task definition families: up to 255 letters, digits, hyphens and underscores.
+ECS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+
+
+def validate_ecs_name(field, value, what):
+    if not isinstance(value, str) or not ECS_NAME.match(value):
+        raise ValidationError(field, f"{value!r} is not a valid {what}: 1-255 letters, digits, '-' or '_'")
+
+
 CREDENTIAL_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY",
                              re.IGNORECASE)
 

@@ -532,6 +532,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.diff import bui
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import changed_paths
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import canonical
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import render
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_ecs_name
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_task
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
@@ -555,6 +556,12 @@ def _ecs_tags(tags):
 
 def validate(params):
     """Everything that can be checked without AWS; raises ValidationError naming the field."""
+    validate_ecs_name("name", params["name"], "ECS service name")
+    if params.get("family"):
+        validate_ecs_name("family", params["family"], "task definition family")
+    elif not params["cluster"].startswith("arn:"):
+        validate_ecs_name("cluster", params["cluster"], "cluster name (it also names the task definition family "
+                                                        "<cluster>-<name>)")
     if params["state"] == "absent":
         return
     task = params.get("task")

@@ -193,6 +193,8 @@ def test_services_started_without_waiting_are_awaited_together(platform, clean_a
     (lambda a: a.update(log_retention_days=13), "log_retention_days"),
     (lambda a: a["task"].update(ephemeral_storage_gib=10), "task.ephemeral_storage_gib"),
     (lambda a: container(a)["health_check"].update(interval=1), "task.containers[0].health_check.interval"),
+    (lambda a: a.update(name="back end"), "name"),
+    (lambda a: a.update(family="it:backend"), "family"),
 ])
 def test_bad_input_deploys_nothing(platform, clean_aws, ansible, mutate, field):
     args = service_args(platform)

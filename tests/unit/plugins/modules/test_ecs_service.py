@@ -143,7 +143,8 @@ def test_completed_rollout_returns_the_service(monkeypatch):
 
 
 def params(**overrides):
-    base = {"state": "present", "subnets": ["subnet-1"], "load_balancers": [],
+    base = {"name": "web", "cluster": "production", "family": None, "state": "present", "subnets": ["subnet-1"],
+            "load_balancers": [],
             "capacity_provider_strategy": [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}],
             "deployment": {"minimum_healthy_percent": 100, "maximum_percent": 200}, "autoscaling": None,
             "task": {"cpu": 256, "memory": 512, "containers": [{"name": "web", "image": "x", "ports": [8080]}]}}
@@ -344,3 +345,22 @@ def test_the_diff_shows_the_boundary_of_each_derived_role(monkeypatch):
     m = _boundary_run(monkeypatch, (None, None))
     assert m._roles_diff == ({"it-backend-task": {"permissions_boundary": None}},
                              {"it-backend-task": {"permissions_boundary": BOUNDARY}})
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"name": "bad name"}, "name"),
+    ({"name": "x" * 256}, "name"),
+    ({"family": "app:1"}, "family"),
+    ({"cluster": "my cluster"}, "cluster"),
+])
+def test_names_ecs_refuses_fail_before_any_call(overrides, field):
+    params = {"name": "backend", "cluster": "production", "family": None, "state": "absent"}
+    params.update(overrides)
+    with pytest.raises(ValidationError) as e:
+        ecs_service.validate(params)
+    assert e.value.field == field
+
+
+def test_a_cluster_arn_is_not_taken_for_a_family_name():
+    ecs_service.validate({"name": "backend", "cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod",
+                          "family": None, "state": "absent"})
