@@ -118,3 +118,27 @@ def test_values_pass_the_role_argument_specs(inventory, tmp_path):
     assert proc.returncode == 0 and not failures, failures or proc.stderr[-3000:]
     validated = [t["task"]["name"] for play in data["plays"] for t in play["tasks"]]
     assert len(validated) == len(tasks)
+
+
+# The options of container_image that make an image's content tag (images.content_hash).
+CONTENT_TAG_OPTIONS = ("name", "registry", "path", "dockerfile", "build_args", "target", "platform")
+
+
+def _container_image_task(path, task_name):
+    tasks = yaml.safe_load((REPO_ROOT / path).read_text())
+    (task,) = [t for t in tasks if t.get("name") == task_name]
+    return task["seed.aws_migration.container_image"]
+
+
+def test_read_stack_reads_the_images_the_registry_role_pushed():
+    """playbooks/tasks/read_stack.yml (services.yml, summary.yml run alone) finds the images by their content
+    tag: it must give container_image every option that goes into the tag exactly as the registry role does,
+    or it names a tag that was never pushed. Both read the same image list item by item (``item``); only the
+    role's own defaults (registry_*) may be guarded with ``default`` on the read side."""
+    pushed = _container_image_task("roles/registry/tasks/main.yml", "Build and push the images")
+    read = _container_image_task("playbooks/tasks/read_stack.yml",
+                                 "Read the images (a check-mode build, so nothing is built or pushed)")
+    for option in CONTENT_TAG_OPTIONS:
+        assert option in pushed, option
+        given = read.get(option, "").replace("registry_build_args | default({})", "registry_build_args")
+        assert given == pushed[option], option
