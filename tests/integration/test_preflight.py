@@ -47,13 +47,15 @@ def test_the_inventories_apps_pass_preflight(clean_aws, ansible, local_docker):
     assert clean_aws.requests()["total"] == 0
 
 
-def test_an_unreachable_registry_stops_site_before_any_request(clean_aws, ansible):
-    """Nothing listens on the registry's port: the run stops in preflight, naming registry_target.url."""
+@pytest.mark.parametrize("check", [False, True])
+def test_an_unreachable_registry_stops_site_before_any_request(clean_aws, ansible, check):
+    """Nothing listens on the registry's port: the run (or its check mode) stops in preflight, naming
+    registry_target.url."""
     with socket.socket() as probe:  # a port that was free a moment ago, and that nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     ansible.extra_env.update(SEED_REGISTRY_URL=f"127.0.0.1:{port}")
-    result = ansible.playbook("playbooks/site.yml")
+    result = ansible.playbook("playbooks/site.yml", check=check)
     assert result.failed
     (msg,) = [str(t.get("msg")) for t in result.task_results() if t.get("failed") and not t.get("ignore_errors")
               and t.get("_task") == "Fail when the image registry is not there"]
