@@ -13,6 +13,7 @@ otherwise fail in the services layer after the network, the images and the load 
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.seed.aws_migration.plugins.module_utils.common import as_int
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import CREDENTIAL_NAME
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_ecs_name
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_port
@@ -23,23 +24,12 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.lb_routing impo
 METRICS = ("cpu", "memory", "alb_requests")
 
 
-def _int(value):
-    """``value`` as an int the way Ansible's argument spec takes it ("3" too), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
 def _autoscaling_errors(scaling, where, has_target_group):
     """What ecs_service refuses in ``autoscaling`` (the service role passes it as is)."""
     if not isinstance(scaling, dict):
         return [f"{where}: must be a mapping (min_capacity, max_capacity, metric, target_value)"]
     errors = []
-    low, high = _int(scaling.get("min_capacity")), _int(scaling.get("max_capacity"))
+    low, high = as_int(scaling.get("min_capacity")), as_int(scaling.get("max_capacity"))
     for key, value in (("min_capacity", low), ("max_capacity", high)):
         if value is None:
             errors.append(f"{where}.{key}: is required, a whole number of tasks")
@@ -79,7 +69,8 @@ def _app_errors(app, where, images, target_groups):
         errors.append(f"{where}.image: {app['image']!r} is not one of the images the registry layer builds "
                       f"({', '.join(sorted(images)) or 'none'})")
     port = app.get("port")
-    check(validate_port, _int(port) if _int(port) is not None else port, f"{where}.port")
+    number = as_int(port)
+    check(validate_port, port if number is None else number, f"{where}.port")
     try:
         cpu, memory = int(app.get("cpu", 256)), int(app.get("memory", 512))
     except (TypeError, ValueError):

@@ -10,6 +10,7 @@ one path pattern or host header fail there, naming both.
 
 import re
 
+from ansible_collections.seed.aws_migration.plugins.module_utils.common import as_int
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
@@ -40,9 +41,9 @@ def unique(field, values, what):
 
 
 def in_range(field, value, low, high):
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)  # as an argument spec reads "8080" (the preflight filter sees inventory values)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
+    # "8080" counts as 8080, as an argument spec reads it (the preflight filter sees inventory values).
+    number = value if isinstance(value, float) else as_int(value)
+    if number is None or not low <= number <= high:
         raise ValidationError(field, f"{value} is outside {low}-{high}")
 
 
