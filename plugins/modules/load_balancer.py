@@ -68,7 +68,8 @@ options:
     description:
       - Whether AWS refuses to delete the load balancer.
       - With O(state=absent) a protected load balancer (or O(deletion_protection=true) in the task) fails naming
-        this option, unless O(force_absent=true), which turns the protection off and deletes.
+        this option, unless O(force_absent=true), which turns the protection off and deletes. Once the load
+        balancer is gone there is nothing to protect and O(state=absent) succeeds without a change.
     type: bool
     default: false
   force_absent:
@@ -443,9 +444,8 @@ def build_spec(params):
         if key.startswith("seed:") or key.startswith("aws:"):
             raise ValidationError("tags", f"tag key {key!r} is reserved (seed:* identity tags, aws:* system tags)")
     if spec.state == "absent":
-        if spec.deletion_protection and not spec.force_absent:
-            raise ValidationError("deletion_protection", "is true, so the load balancer is protected and state=absent "
-                                                         "does not delete it; set force_absent: true to delete it")
+        # deletion_protection: true with state=absent is refused by absent() when there is a load balancer to
+        # protect; when it is already gone there is nothing to refuse (a teardown run again).
         return spec
 
     spec.subnets = list(params.get("subnets") or [])
@@ -710,11 +710,13 @@ class LoadBalancerManager:
             if obs.lb.get("Type") != "application":
                 raise ValidationError("name", f"{spec.name} is a {obs.lb.get('Type')} load balancer; this module "
                                               "manages Application Load Balancers only")
-            if obs.attribute("deletion_protection.enabled") == "true":
-                if not spec.force_absent:
-                    raise ValidationError("deletion_protection", f"load balancer {spec.name} has deletion protection "
-                                                                 "enabled, so it is not deleted; set force_absent: "
-                                                                 "true to turn the protection off and delete it")
+            protected = obs.attribute("deletion_protection.enabled") == "true"
+            if (protected or spec.deletion_protection) and not spec.force_absent:
+                why = "has deletion protection enabled" if protected else "is protected by deletion_protection: true"
+                raise ValidationError("deletion_protection", f"load balancer {spec.name} {why}, so it is not deleted; "
+                                                             "set force_absent: true to turn the protection off and "
+                                                             "delete it")
+            if protected:
                 self._do(f"disable deletion protection on load balancer {spec.name}",
                          elbv2.modify_load_balancer_attributes, self.client, obs.arn,
                          {"deletion_protection.enabled": "false"})

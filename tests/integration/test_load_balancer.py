@@ -145,7 +145,14 @@ def test_lifecycle(clean_aws, ansible, network):
         "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}
     assert set(secure["load_balancer"]["listeners"]) == {"http", "https"}
 
-    # 7. Deletion protection: absent refuses, naming the field, and writes nothing...
+    # 7. Deletion protection: absent refuses, naming the field, and writes nothing: when the task says
+    # deletion_protection: true (AWS's flag is still off here)...
+    clean_aws.reset_counts()
+    refused = ansible.module("load_balancer", {"name": "itest-alb", "state": "absent", "deletion_protection": True})
+    assert refused.get("failed") and refused["msg"].startswith(
+        "deletion_protection: load balancer itest-alb is protected by deletion_protection: true"), refused.get("msg")
+    assert clean_aws.requests()["writes"] == 0
+    # ... and when AWS's flag is on...
     protected = converge(ansible, clean_aws, dict(args, deletion_protection=True, idle_timeout=120))
     assert protected["actions"] == [
         "set load balancer attributes: deletion_protection false -> true, idle_timeout 60 -> 120"]
@@ -166,6 +173,11 @@ def test_lifecycle(clean_aws, ansible, network):
     assert gone["load_balancer"] == {}
     assert elbv2_state(clean_aws.endpoint_url) == {"load_balancers": [], "target_groups": [], "listeners": {}}
     assert ansible.module("load_balancer_info", {"names": ["itest-alb"]})["load_balancers"] == []
+    # Once it is gone there is nothing to protect: the task run again (a teardown run again) changes nothing.
+    clean_aws.reset_counts()
+    again = ansible.module("load_balancer", {"name": "itest-alb", "state": "absent", "deletion_protection": True})
+    assert not again.get("failed") and not again["changed"], again
+    assert clean_aws.requests()["writes"] == 0
 
 
 def test_defer_removals_keeps_routing_until_a_run_without_it(clean_aws, ansible, network):
@@ -335,7 +347,6 @@ BAD_TG = {"name": "web", "port": 8080}
      "rules[1].priority", "rules[0]"),
     (dict(subnets=["subnet-0123456789abcdef0"]), "subnets", None),
     (dict(name="a-load-balancer-name-that-is-too-long"), "name", None),
-    (dict(state="absent", deletion_protection=True), "deletion_protection", None),
     (dict(wait_timeout=-1), "wait_timeout", None),
     (dict(state="absent", wait_timeout=-1), "wait_timeout", None),
     (dict(certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/x", ssl_policy="TLS13-1-2-2021-06"),

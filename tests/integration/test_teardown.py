@@ -143,15 +143,25 @@ def test_teardown_of_a_protected_load_balancer_needs_seed_teardown_force(clean_a
     assert seed_inventory(clean_aws.endpoint_url) == {}
 
 
-def test_teardown_refuses_when_the_inventory_protects_the_load_balancer(clean_aws, ansible):
-    """platform_deletion_protection=true is enough (the load balancer module would refuse it anyway), even
-    before the load balancer exists: one read, no write."""
+def test_teardown_refuses_when_the_inventory_protects_the_load_balancer(clean_aws, ansible, network):
+    """platform_deletion_protection=true is enough while the load balancer exists, even if AWS's flag is off
+    (the load balancer module would refuse it anyway): no write. Once the load balancer is gone (a forced
+    teardown, then a run again), there is nothing to protect: the same command goes through."""
+    platform(ansible)
     clean_aws.reset_counts()
     refused = ansible.playbook("playbooks/teardown.yml", extra_vars=dict(CONFIRM, platform_deletion_protection=True))
     assert refused.failed
     (msg,) = [t["msg"] for t in refused.task_results() if t.get("failed")]
     assert "platform_deletion_protection is true" in msg and "-e seed_teardown_force=true" in msg, msg
     assert clean_aws.requests()["writes"] == 0
+
+    forced = ansible.playbook("playbooks/teardown.yml", extra_vars=dict(
+        CONFIRM, platform_deletion_protection=True, seed_teardown_force=True))
+    assert not forced.failed, forced.failures()
+    clean_aws.reset_counts()
+    again = ansible.playbook("playbooks/teardown.yml", extra_vars=dict(CONFIRM, platform_deletion_protection=True))
+    assert not again.failed, again.failures()
+    assert again.changed == 0 and clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
 
 
 def test_teardown_of_an_empty_account_changes_nothing(clean_aws, ansible):

@@ -65,7 +65,6 @@ def rule(target, paths=(), hosts=(), priority=None):
     (dict(rules=[rule("web", ["/a", "/b", "/c"], ["a.example", "b.example", "c.example"])]), "rules[0]"),
     (dict(rules=[rule("web", ["/a", "/a"])]), "rules[0].path_patterns"),
     (dict(rules=[rule("web", ["/a"], priority=0)]), "rules[0].priority"),
-    (dict(state="absent", deletion_protection=True), "deletion_protection"),
     (dict(wait_timeout=-1), "wait_timeout"),
     (dict(state="absent", subnets=None, wait_timeout=-30), "wait_timeout"),
     (dict(ssl_policy="TLS13-1-2-2021-06"), "ssl_policy"),
