@@ -233,7 +233,9 @@ def rollout_progress(service, deployment_id=None):
     With ``deployment_id`` (the deployment this run started) that deployment is followed: once another
     one is primary - the deployment circuit breaker rolled it back, or another deploy replaced it - the
     rollout has failed, even if the deployment now primary completes. Without it the primary deployment
-    is followed, and a FAILED deployment next to it (what a rollback leaves while it runs) is a failure.
+    is followed, and a FAILED deployment next to it (what a rollback leaves while it runs: ECS rolls back
+    to an older task definition revision) is a failure - unless the primary runs a newer revision of the
+    same family than the failed one: a later deploy (a fix) replaced it, and it only drains.
     """
     deployments = service.get("deployments") or []
     primary = primary_deployment(service)
@@ -242,8 +244,8 @@ def rollout_progress(service, deployment_id=None):
         tracked = next((d for d in deployments if d.get("id") == deployment_id), None)
     state = (tracked or primary).get("rolloutState")
     text = f"{state} ({(tracked or primary).get('runningCount')}/{(tracked or primary).get('desiredCount')} running)"
-    failed = next((d for d in ([tracked] if deployment_id else deployments) if d and d.get("rolloutState") == "FAILED"),
-                  None)
+    watched = [tracked] if deployment_id else [d for d in deployments if d is primary or not _superseded(d, primary)]
+    failed = next((d for d in watched if d and d.get("rolloutState") == "FAILED"), None)
     if failed:
         rolled_back = failed is not primary and primary
         return False, (f"deployment {failed.get('id')} failed" + (
@@ -262,6 +264,18 @@ def rollout_progress(service, deployment_id=None):
 
 def _td_name(deployment):
     return (deployment.get("taskDefinition") or "?").split("/")[-1]
+
+
+def _td_revision(deployment):
+    """``(family, revision)`` of a deployment's task definition (None when its ARN does not say)."""
+    family, _sep, revision = _td_name(deployment).rpartition(":")
+    return (family, int(revision)) if family and revision.isdigit() else None
+
+
+def _superseded(deployment, primary):
+    """Whether the primary deployment runs a newer revision of the deployment's task definition family."""
+    old, new = _td_revision(deployment), _td_revision(primary)
+    return bool(old and new and old[0] == new[0] and old[1] < new[1])
 
 
 def rollout_failure_report(client, cluster, service, deployment_id=None):

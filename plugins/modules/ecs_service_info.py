@@ -39,7 +39,9 @@ options:
         here are waited for even if O(names) leaves them out.
       - A deployment that another one replaces - the deployment circuit breaker rolled it back, or another deploy
         came in between - fails the wait, even when the deployment now primary completes. Without it the primary
-        deployment is followed, and a failed deployment next to it (a rollback under way) fails the wait.
+        deployment is followed, and a failed deployment next to it (a rollback under way) fails the wait, unless the
+        primary deployment runs a newer revision of the same task definition family (a fix deployed after the
+        failure: the failed deployment only drains).
     type: dict
   wait_timeout:
     description: Seconds to wait for the rollouts, all together.

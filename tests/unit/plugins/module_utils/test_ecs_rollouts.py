@@ -146,3 +146,39 @@ def test_a_deployment_without_rollout_state_is_done_when_it_runs_every_desired_t
     client = FakeECS([{"legacy": legacy}])
     done, sleeps = wait(client, ["legacy"])
     assert list(done) == ["legacy"] and sleeps == []
+
+
+TD = "arn:aws:ecs:eu-west-1:123456789012:task-definition/it-backend:"
+
+
+def two_deployments(primary_revision, primary_state, failed_revision):
+    """The primary deployment next to a FAILED one (what a rollback leaves, or a fix deployed over a failure)."""
+    answer = service("backend", primary_state, 1 if primary_state == "IN_PROGRESS" else 2, 2)
+    answer["deployments"] = [
+        dict(answer["deployments"][0], id="ecs-svc/3", taskDefinition=TD + str(primary_revision)),
+        {"id": "ecs-svc/2", "status": "ACTIVE", "taskDefinition": TD + str(failed_revision), "rolloutState": "FAILED",
+         "runningCount": 0, "desiredCount": 0, "rolloutStateReason": "ECS deployment circuit breaker: tasks failed."}]
+    return answer
+
+
+def test_without_a_deployment_id_a_rollback_under_way_fails_the_wait(wait):
+    """The circuit breaker rolled revision 7 back to revision 6: the wait by name alone reports the failure
+    at once instead of waiting for the rollback to complete and calling that a success."""
+    client = FakeECS([{"backend": two_deployments(6, "IN_PROGRESS", 7)}])
+    with pytest.raises(WaitFailedError) as e:
+        wait(client, ["backend"])
+    assert e.value.message.startswith("Rollout of service backend failed: deployment ecs-svc/2 failed and ECS "
+                                      "rolled the service back to deployment ecs-svc/3 (it-backend:6)")
+
+
+def test_without_a_deployment_id_a_failed_deployment_that_a_newer_revision_replaced_only_drains(wait):
+    """Revision 7 failed with rollback off, then a fix (revision 8) was deployed: the failed deployment is
+    still listed while the fix rolls out. The wait follows the fix to its completion."""
+    client = FakeECS([{"backend": two_deployments(8, "IN_PROGRESS", 7)},
+                      {"backend": two_deployments(8, "COMPLETED", 7)}])
+    done, sleeps = wait(client, ["backend"])
+    assert list(done) == ["backend"] and len(sleeps) == 1
+    # The same revision deployed again (forceNewDeployment) cannot be told from a rollback to it: a failure.
+    client = FakeECS([{"backend": two_deployments(7, "IN_PROGRESS", 7)}])
+    with pytest.raises(WaitFailedError):
+        wait(client, ["backend"])
