@@ -203,7 +203,7 @@ def list_services(client, cluster):
 def service_facts(service):
     if not service:
         return {}
-    primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+    primary = primary_deployment(service)
     return {
         "arn": service.get("serviceArn"),
         "name": service.get("serviceName"),
