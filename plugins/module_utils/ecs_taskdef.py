@@ -14,6 +14,7 @@ not. ``changed_paths`` (diff.py) on two canonical views names the fields that ch
 import re
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.module_utils.iam_roles import ECR_IMAGE_RE
 
 # Fargate's task-level CPU (units) -> allowed memory (MiB).
 FARGATE_SIZES = {
@@ -131,6 +132,9 @@ def validate_ecs_name(field, value, what):
         raise ValidationError(field, f"{value!r} is not a valid {what}: 1-255 letters, digits, '-' or '_'")
 
 
+# A whole Secrets Manager secret (what repositoryCredentials.credentialsParameter takes).
+REGISTRY_SECRET = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:]+$")
+
 CREDENTIAL_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY",
                              re.IGNORECASE)
 
@@ -164,6 +168,15 @@ def validate_task(task, field="task"):
             if not str(value).startswith("arn:"):
                 raise ValidationError(f"{where}.secrets.{key}", "must be the ARN of a Secrets Manager secret (or a "
                                                                 "JSON key of one) or of an SSM parameter")
+        credentials = container.get("repository_credentials")
+        if credentials:
+            if not REGISTRY_SECRET.match(credentials):
+                raise ValidationError(f"{where}.repository_credentials", f"{credentials!r} is not the ARN of a "
+                                      "Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>, "
+                                      "the whole secret: no JSON key)")
+            if ECR_IMAGE_RE.match(container.get("image") or ""):
+                raise ValidationError(f"{where}.repository_credentials", "is for images of other registries; ECS "
+                                      f"pulls the ECR image {container['image']} with the execution role")
         check = container.get("health_check") or {}
         if check and not check.get("command"):
             raise ValidationError(f"{where}.health_check.command", "is required when health_check is set")
@@ -192,6 +205,8 @@ def render_container(container, region, default_log_group):
                         ("readonly_root_filesystem", "readonlyRootFilesystem")):
         if container.get(option) is not None:
             definition[key] = container[option]
+    if container.get("repository_credentials"):
+        definition["repositoryCredentials"] = {"credentialsParameter": container["repository_credentials"]}
     if container.get("depends_on"):
         definition["dependsOn"] = [{"containerName": d["container"], "condition": d.get("condition", "START")}
                                    for d in container["depends_on"]]

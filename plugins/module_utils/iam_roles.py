@@ -117,6 +117,8 @@ def execution_policy(containers, region, account, default_log_group=None, kms_ke
         for value in (container.get("secrets") or {}).values():
             arn = secret_arn(value)
             (parameters if ":ssm:" in arn else secrets).add(arn)
+        if container.get("repository_credentials"):  # the private registry's login (ECS pulls with it)
+            secrets.add(container["repository_credentials"])
     statements = []
     if repos:
         statements.append(_statement("AuthenticateToEcr", ["ecr:GetAuthorizationToken"], ["*"]))

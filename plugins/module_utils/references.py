@@ -75,6 +75,8 @@ def task_references(containers, kms_keys=(), s3_prefixes=(), efs_access_points=(
         for value in (container.get("secrets") or {}).values():
             arn = secret_arn(value)
             refs.append(("parameter" if ":ssm:" in arn else "secret", arn))
+        if container.get("repository_credentials"):
+            refs.append(("secret", container["repository_credentials"]))
     refs += [("kms key", key) for key in kms_keys]
     refs += [("bucket", S3_PREFIX_RE.match(location)["bucket"]) for location in s3_prefixes]
     refs += [("access point", mount["access_point_arn"]) for mount in efs_access_points]

@@ -107,6 +107,13 @@ options:
               - Environment variables filled from Secrets Manager or SSM Parameter Store, name to ARN
                 (C(arn:...:secret:name-AbCdEf:json-key::) picks a JSON key).
             type: dict
+          repository_credentials:
+            description:
+              - ARN of the Secrets Manager secret holding the C(username) and C(password) of the private registry
+                O(task.containers[].image) is pulled from (a self-hosted or third-party OCI registry; ECS private
+                registry authentication). The derived execution role may read it (and decrypt it with O(kms_keys)).
+              - Not for ECR images, which the execution role pulls with its own permissions.
+            type: str
           command:
             description: Command.
             type: list
@@ -989,6 +996,7 @@ def main():
         environment=dict(type="dict"),
         plaintext_allowed=dict(type="list", elements="str", default=[]),
         secrets=dict(type="dict", no_log=False),
+        repository_credentials=dict(type="str", no_log=False),
         command=dict(type="list", elements="str"),
         entrypoint=dict(type="list", elements="str"),
         user=dict(type="str"),

@@ -195,6 +195,12 @@ def test_services_started_without_waiting_are_awaited_together(platform, clean_a
     (lambda a: container(a)["health_check"].update(interval=1), "task.containers[0].health_check.interval"),
     (lambda a: a.update(name="back end"), "name"),
     (lambda a: a.update(family="it:backend"), "family"),
+    (lambda a: container(a).update(repository_credentials="registry-login"),
+     "task.containers[0].repository_credentials"),
+    (lambda a: container(a).update(repository_credentials=SECRET + ":password::"),
+     "task.containers[0].repository_credentials"),
+    (lambda a: container(a).update(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/seed/backend:1",
+                                   repository_credentials=SECRET), "task.containers[0].repository_credentials"),
 ])
 def test_bad_input_deploys_nothing(platform, clean_aws, ansible, mutate, field):
     args = service_args(platform)
@@ -239,6 +245,49 @@ def test_derived_roles_are_created_scoped_and_removed(platform, clean_aws, ansib
     converge(ansible, clean_aws, {"cluster": "it", "name": "backend", "state": "absent", "wait_timeout": 60},
              "ecs_service")
     assert iam.list_roles(PathPrefix="/seed/")["Roles"] == []
+
+
+def test_an_image_of_a_private_registry_is_pulled_with_repository_credentials(platform, clean_aws, ansible):
+    """A self-hosted OCI registry that needs a login: the task definition names the Secrets Manager secret
+    with its username and password (repositoryCredentials), and the derived execution role may read that
+    secret - and pulls from no ECR repository. A change of secret is a task definition change."""
+    args = service_args(platform, autoscaling=None)
+    args["task"].pop("execution_role_arn")
+    args["task"].pop("task_role_arn")
+    secrets = boto3_client("secretsmanager", clean_aws.endpoint_url)
+    db = secrets.create_secret(Name="db", SecretString='{"password": "x"}')["ARN"]
+    container(args)["secrets"] = {"DB_PASSWORD": db + ":password::"}
+    container(args)["image"] = "registry.example.com:5000/seed/backend@sha256:" + "4" * 64
+    login_arn = db.replace(":secret:db-", ":secret:registry-")
+
+    # The login secret does not exist: refused, naming it, before anything is written.
+    container(args)["repository_credentials"] = login_arn
+    clean_aws.reset_counts()
+    refused = ansible.module("ecs_service", args)
+    assert refused.get("failed") and f"secret {login_arn}" in refused["msg"], refused.get("msg")
+    assert clean_aws.requests()["writes"] == 0
+
+    login = secrets.create_secret(Name="registry", SecretString='{"username": "ci", "password": "x"}')["ARN"]
+    container(args)["repository_credentials"] = login
+    converge(ansible, clean_aws, args, "ecs_service")
+    ecs = boto3_client("ecs", clean_aws.endpoint_url)
+    (definition,) = ecs.describe_task_definition(taskDefinition="it-backend")["taskDefinition"]["containerDefinitions"]
+    assert definition["repositoryCredentials"] == {"credentialsParameter": login}
+    iam = boto3_client("iam", clean_aws.endpoint_url)
+    policy = iam.get_role_policy(RoleName="it-backend-execution", PolicyName="seed-least-privilege")["PolicyDocument"]
+    resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
+    assert sorted(resources) == ["ReadSecrets", "WriteLogs"]
+    assert resources["ReadSecrets"] == sorted([db, login])
+
+    other = secrets.create_secret(Name="registry2", SecretString='{"username": "ci2", "password": "y"}')["ARN"]
+    container(args)["repository_credentials"] = other
+    changed = converge(ansible, clean_aws, args, "ecs_service")
+    assert changed["actions"] == [
+        "put policy seed-least-privilege on iam role it-backend-execution",
+        "register task definition it-backend (changed: containers.backend.repositoryCredentials.credentialsParameter)",
+        "update service backend: taskDefinition"]
+    (definition,) = ecs.describe_task_definition(taskDefinition="it-backend")["taskDefinition"]["containerDefinitions"]
+    assert definition["repositoryCredentials"] == {"credentialsParameter": other}
 
 
 def test_derived_roles_carry_the_permissions_boundary(platform, clean_aws, ansible):

@@ -75,6 +75,8 @@ def test_ecs_defaults_cause_no_change():
     (lambda t: t["containers"][0].update(command=["serve"]), "containers.backend.command"),
     (lambda t: t["containers"][0].update(log_group="/other"), "containers.backend.logConfiguration.options.awslogs-group"),
     (lambda t: t.update(ephemeral_storage_gib=50), "ephemeralStorage"),
+    # the private registry's login (repositoryCredentials), set or changed
+    (lambda t: t["containers"][0].update(repository_credentials=SECRET), "containers.backend.repositoryCredentials"),
 ])
 def test_each_field_counts(change, path):
     changed = task()
@@ -129,6 +131,30 @@ def test_order_of_environment_does_not_matter():
     two = task()
     two["containers"][0]["environment"] = dict(reversed(list(one["containers"][0]["environment"].items())))
     assert changed_paths(view(one), view(two)) == []
+
+
+def test_a_private_registry_login_is_rendered_and_survives_describe():
+    private = task()
+    private["containers"][0].update(image="registry.example.com/backend@sha256:" + "a" * 64,
+                                    repository_credentials=SECRET)
+    params = render("fam", private, "eu-west-1", "/seed/test/backend")
+    assert params["containerDefinitions"][0]["repositoryCredentials"] == {"credentialsParameter": SECRET}
+    assert changed_paths(canonical(described(params)), canonical(params)) == []
+    other = copy.deepcopy(private)
+    other["containers"][0]["repository_credentials"] = SECRET.replace("db-", "registry-")
+    assert changed_paths(view(private), view(other)) == ["containers.backend.repositoryCredentials.credentialsParameter"]
+
+
+@pytest.mark.parametrize("credentials, image, message", [
+    ("registry-login", "registry.example.com/a:1", "is not the ARN of a Secrets Manager secret"),
+    (SECRET + ":password::", "registry.example.com/a:1", "no JSON key"),
+    ("arn:aws:ssm:eu-west-1:123456789012:parameter/login", "registry.example.com/a:1", "Secrets Manager"),
+    (SECRET, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/a:1", "pulls the ECR image"),
+])
+def test_repository_credentials_name_a_whole_secret_for_another_registry(credentials, image, message):
+    with pytest.raises(ValidationError) as e:
+        validate_task(task(containers=[{"name": "a", "image": image, "repository_credentials": credentials}]))
+    assert e.value.field == "task.containers[0].repository_credentials" and message in e.value.message
 
 
 @pytest.mark.parametrize("overrides, field", [

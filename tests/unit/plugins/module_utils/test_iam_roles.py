@@ -36,6 +36,16 @@ def test_execution_policy_is_scoped_to_what_the_service_uses():
     assert not any("*" in a for s in policy.values() for a in s["Action"])
 
 
+def test_a_private_registry_login_is_one_more_secret_to_read():
+    login = SECRET.replace("prod/db-", "prod/registry-")
+    private = [{"name": "app", "image": "registry.example.com/seed/app@sha256:" + "b" * 64,
+                "repository_credentials": login}]
+    policy = statements(execution_policy(CONTAINERS + private, "eu-west-1", "123456789012"))
+    assert policy["ReadSecrets"]["Resource"] == sorted([SECRET, login])
+    only = statements(execution_policy(private, "eu-west-1", "123456789012"))
+    assert list(only) == ["ReadSecrets"]  # no ECR statement: the image is not in ECR
+
+
 def test_nothing_referenced_needs_no_policy():
     assert execution_policy([{"name": "a", "image": "nginx"}], "eu-west-1", "123456789012") is None
     assert task_policy() is None
