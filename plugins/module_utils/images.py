@@ -6,13 +6,16 @@
 The content tag is a hash of everything that decides what ``docker build`` produces: every entry of
 the context that ``.dockerignore`` lets through, as docker sends it (files: path, permission bits and
 bytes; symbolic links: path and target, never followed; directories, empty ones too: path and
-permission bits), the Dockerfile, the build args, the target and the platform. The same inputs give the
-same tag, so a registry that already has the tag already has the image: nothing to build, nothing to push.
+permission bits), the Dockerfile, the build args, the target, the platform, and the images the
+Dockerfile builds on (``FROM``, ``COPY --from``) by the image ID or digest they resolve to. The same
+inputs give the same tag, so a registry that already has the tag already has the image: nothing to
+build, nothing to push; a new base image behind the same tag (a security update) gives a new tag.
 """
 
 import hashlib
 import os
 import re
+import shlex
 import stat
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ecr
@@ -166,8 +169,98 @@ def context_files(context):
             if not stat.S_ISDIR(os.lstat(os.path.join(context, rel)).st_mode)]
 
 
-def content_hash(context, dockerfile, build_args=None, target=None, platform=None):
-    """sha256 hex of a build's inputs (see the module docstring)."""
+_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<op>[-+])(?P<word>[^}]*))?\}"
+                       r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _expand(word, values):
+    """``word`` with ``$VAR``, ``${VAR}``, ``${VAR:-default}`` and ``${VAR:+alternative}`` replaced from
+    ``values`` (what docker does for FROM); None when it uses a form this does not know."""
+    def replace(match):
+        name = match.group("braced") or match.group("plain")
+        value = values.get(name, "")
+        if match.group("op") == "-":
+            return value or match.group("word")
+        if match.group("op") == "+":
+            return match.group("word") if value else ""
+        return value
+
+    expanded = _VARIABLE.sub(replace, word)
+    return None if "$" in expanded else expanded
+
+
+def _instructions(text):
+    """``(INSTRUCTION, arguments)`` of a Dockerfile: parser directives, comments and line continuations
+    handled as docker's parser does (the ``escape`` directive included)."""
+    lines = text.splitlines()
+    escape = "\\"
+    for index, line in enumerate(lines):  # parser directives: "# name=value" lines at the very top
+        directive = re.match(r"^\s*#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$", line)
+        if not directive:
+            lines = lines[index:]
+            break
+        if directive.group(1).lower() == "escape" and directive.group(2) in ("\\", "`"):
+            escape = directive.group(2)
+    else:
+        lines = []
+    current = ""
+    for line in lines:
+        if not current and not line.strip():
+            continue
+        if line.lstrip().startswith("#"):
+            continue  # a comment, also inside a continued instruction
+        stripped = line.rstrip()
+        if stripped.endswith(escape):
+            current += stripped[:-1] + " "
+            continue
+        current += line
+        parts = current.strip().split(None, 1)
+        current = ""
+        if parts:
+            yield parts[0].upper(), parts[1] if len(parts) > 1 else ""
+
+
+def base_images(dockerfile_text, build_args=None):
+    """The images a Dockerfile builds on, in order: each ``FROM`` and ``COPY --from`` that names an image
+    rather than one of its own stages (``scratch`` left out), with the global ``ARG``s (their defaults,
+    or the build args given) substituted. A reference whose variables cannot be read is returned as
+    written."""
+    build_args = {k: str(v) for k, v in (build_args or {}).items()}
+    values, stages, found, seen_from = {}, set(), [], False
+
+    def add(reference):
+        if reference and reference.lower() != "scratch" and reference.lower() not in stages \
+                and not reference.isdigit() and reference not in found:
+            found.append(reference)
+
+    for instruction, arguments in _instructions(dockerfile_text):
+        if instruction == "ARG" and not seen_from:
+            try:
+                declared = shlex.split(arguments)
+            except ValueError:
+                continue
+            for item in declared:
+                name, has_default, default = item.partition("=")
+                values[name] = build_args.get(name, default if has_default else "")
+        elif instruction == "FROM":
+            seen_from = True
+            words = [w for w in arguments.split() if not w.startswith("--")]
+            if not words:
+                continue
+            reference = _expand(words[0], values) or words[0]
+            add(reference)
+            if len(words) >= 3 and words[1].lower() == "as":
+                stages.add(words[2].lower())
+        elif instruction == "COPY":
+            for word in arguments.split():
+                if word.lower().startswith("--from="):
+                    add(_expand(word[len("--from="):], values) or word[len("--from="):])
+    return found
+
+
+def content_hash(context, dockerfile, build_args=None, target=None, platform=None, bases=None):
+    """sha256 hex of a build's inputs (see the module docstring); ``bases``: the base images the
+    Dockerfile names (base_images) to the image ID or digest each resolves to (None: not known)."""
     digest = hashlib.sha256()
 
     def feed(*parts):
@@ -196,6 +289,8 @@ def content_hash(context, dockerfile, build_args=None, target=None, platform=Non
     for key, value in sorted((build_args or {}).items()):
         feed("arg", key, value)
     feed("target", target or "", "platform", platform or "")
+    for reference, resolved in sorted((bases or {}).items()):
+        feed("base", reference, resolved or "")
     return digest.hexdigest()
 
 

@@ -10,8 +10,13 @@ version_added: 1.0.0
 description:
   - Builds a container image from a context and Dockerfile with the Docker SDK, tags it with the content hash of
     the build (every file, symbolic link and directory the C(.dockerignore) lets through, with its permission bits,
-    the Dockerfile, build args, target and platform), and pushes it to Amazon ECR (logging in with ECR's
+    the Dockerfile, build args, target, platform, and the base images the Dockerfile names in C(FROM) and
+    C(COPY --from) by the image each resolves to), and pushes it to Amazon ECR (logging in with ECR's
     authorization token) or to any OCI registry.
+  - A base image resolves to the image ID of the Docker engine's copy (the one the build uses), else to the
+    digest its registry has for that tag (the one the build would pull), else - with a warning - to nothing.
+    So a new base behind the same tag (a security update pulled, or published upstream) gives a new content
+    tag, and a rebuild.
   - When the registry already has that tag, nothing is built and nothing is pushed (zero bytes). The digest-pinned
     reference (C(registry/name@sha256:...)) that task definitions should use is returned either way.
   - Optionally runs the fresh image locally before pushing, waits for its health endpoint, and fails with the
@@ -79,9 +84,9 @@ options:
   build_args:
     description:
       - Build arguments, for example C(BASE_IMAGE). Never put a credential here; they stay in the image.
-      - They are part of the content tag, the base image's content is not - a new C(python:3.12-slim) upstream
-        does not change the tag. Pin bases by digest (V(python:3.12-slim@sha256:...)) so that moving to a new base
-        is a change of the tag, and a rebuild, like any other.
+      - They are part of the content tag, and so is the base image each C(FROM) resolves to with them (see the
+        description). A base pinned by digest (V(python:3.12-slim@sha256:...)) is taken at its word, with no
+        lookup.
     type: dict
     default: {}
   target:
@@ -222,6 +227,13 @@ image:
       type: list
       elements: str
       sample: [ctx-3f2a9c1b0d4e5f67, git-1a2b3c4]
+    bases:
+      description:
+        - The base images of the Dockerfile (C(FROM), C(COPY --from)), each with the image ID or digest it resolved
+          to and that the content tag includes (null when it could not be resolved). Empty with O(state=absent)
+          and O(tag).
+      type: dict
+      sample: {"python:3.12-slim": "sha256:9c4d0b3e2f1a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c"}
 built:
   description: Whether an image was built.
   returned: always
@@ -271,6 +283,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils import ecr
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.module_utils.images import base_images
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_hash
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_tag
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import ecr_tag_is_immutable
@@ -355,6 +368,7 @@ class ImageManager:
         self.dockerfile = validate_build(self.params)  # before any Docker or AWS call
         self.actions = []
         self.built = self.pushed = False
+        self.bases = {}
         self._bearer = self._bearer_scope = None
         self.registry, self.auth = self._registry()
         self.repository = f"{self.registry}/{self.params['name']}"
@@ -473,10 +487,42 @@ class ImageManager:
         self.module.no_log_values.add(token)
         return token
 
+    # -- the content tag ------------------------------------------------------------------------
+    def _content_tag(self):
+        p = self.params
+        with open(self.dockerfile, encoding="utf-8", errors="replace") as handle:
+            references = base_images(handle.read(), p["build_args"])
+        self.bases = {reference: self._resolve_base(reference) for reference in references}
+        return content_tag(content_hash(p["path"], self.dockerfile, p["build_args"], p.get("target"), p["platform"],
+                                        self.bases))
+
+    def _resolve_base(self, reference):
+        """What the build takes for base image ``reference``: its digest when pinned, else the image ID of the
+        engine's copy (the build does not pull what the engine has), else the digest its registry has for it
+        (what the build would pull), else None with a warning."""
+        if "@sha256:" in reference:
+            return reference.rsplit("@", 1)[1]
+        with self._step(f"look up the base image {reference}"):
+            try:
+                return self.docker.api.inspect_image(reference)["Id"]
+            except (ImageNotFound, NotFound):
+                pass
+            except APIError as e:  # not a valid reference (a variable the Dockerfile leaves unset, say)
+                self.module.warn(f"base image {reference}: {e}; its content is not part of the content tag")
+                return None
+            auth = self.auth if reference.startswith(f"{self.registry}/") else None
+            try:
+                found = self.docker.api.inspect_distribution(reference, auth_config=auth)
+            except APIError as e:
+                self.module.warn(f"base image {reference} is not on the Docker engine and its registry did not give "
+                                 f"its digest ({e}); its content is not part of the content tag")
+                return None
+        return found.get("Descriptor", {}).get("digest")
+
     # -- present --------------------------------------------------------------------------------
     def present(self):
         p = self.params
-        tag = content_tag(content_hash(p["path"], self.dockerfile, p["build_args"], p.get("target"), p["platform"]))
+        tag = self._content_tag()
         git_tag = self._git_tag() if p["git_commit_tag"] else None
         tags = list(dict.fromkeys([tag] + ([git_tag] if git_tag else []) + list(p["extra_tags"])))
         remote = {t: self._remote_digest(t) for t in tags}
@@ -629,8 +675,7 @@ class ImageManager:
     # -- absent ---------------------------------------------------------------------------------
     def absent(self):
         p = self.params
-        tag = p.get("tag") or content_tag(content_hash(p["path"], self.dockerfile, p["build_args"], p.get("target"),
-                                                       p["platform"]))
+        tag = p.get("tag") or self._content_tag()
         reference = f"{self.repository}:{tag}"
         digest = self._remote_digest(tag)
         before = {"tags": [tag] if digest else [], "digest": digest}
@@ -724,7 +769,7 @@ def main():
     result = {
         "changed": bool(manager.actions), "actions": manager.actions, "built": manager.built,
         "pushed": manager.pushed,
-        "image": {"repository": manager.repository, "tag": tag, "digest": digest, "tags": tags,
+        "image": {"repository": manager.repository, "tag": tag, "digest": digest, "tags": tags, "bases": manager.bases,
                   # Without a digest (check mode, before a build) the tag stands in, so later tasks can plan.
                   "pinned": f"{manager.repository}@{digest}" if digest else f"{manager.repository}:{tag}"},
     }

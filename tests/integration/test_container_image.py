@@ -148,6 +148,34 @@ def test_git_commit_tag_names_only_a_committed_context(ansible, image_args, loca
     assert manifest_digest(local_docker, image_args["name"], git_tag) == first["image"]["digest"]
 
 
+def test_a_new_base_image_behind_the_same_tag_is_a_new_content_tag(ansible, image_args, local_docker, base_image,
+                                                                   tmp_path):
+    """The base's tag stays and its image changes (a security update pulled): the content tag changes, so
+    the image is rebuilt and pushed; the result names the base image ID the tag includes."""
+    base = f"it-base/{tmp_path.name.lower().replace('_', '-')}:1"
+    local_docker.docker("tag", base_image.ref, base)
+    try:
+        args = dict(image_args, build_args={"BASE_IMAGE": base})
+        first = ansible.module("container_image", args)
+        assert not first.get("failed"), first.get("msg")
+        assert first["image"]["bases"] == {base: base_image.id}
+
+        updated = tmp_path / "base"
+        updated.mkdir()
+        (updated / "Dockerfile").write_text(f"FROM {base_image.ref}\nLABEL seed.test.update=2\n")
+        new_id = local_docker.build(updated, base)
+        assert new_id != base_image.id
+        check = ansible.module("container_image", args, check=True)
+        assert check["image"]["tag"] != first["image"]["tag"] and check["image"]["bases"] == {base: new_id}
+        second = ansible.module("container_image", args)
+        assert not second.get("failed"), second.get("msg")
+        assert second["actions"] == check["actions"] and second["built"] and second["pushed"]
+        assert second["image"]["digest"] != first["image"]["digest"]
+        assert ansible.module("container_image", args)["changed"] is False
+    finally:
+        local_docker.docker("image", "rm", base, check=False)
+
+
 def test_site_refuses_a_missing_dockerfile_before_any_aws_request(clean_aws, ansible, tmp_path):
     apps = tmp_path / "apps"
     shutil.copytree(REPO_ROOT / "examples" / "apps", apps)

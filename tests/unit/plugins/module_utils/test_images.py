@@ -8,6 +8,7 @@ import os
 import pytest
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
+from ansible_collections.seed.aws_migration.plugins.module_utils.images import base_images
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_hash
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_tag
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import context_entries
@@ -252,3 +253,46 @@ def test_a_file_docker_sends_changes_the_tag_whatever_the_double_star_rules(cont
     assert tag(context) == before
     (context / "config" / "prod.env").write_text("MODE=staging\n")
     assert tag(context) != before
+
+
+# --- the base images a Dockerfile names ------------------------------------------------------------
+DOCKERFILE = """# syntax=docker/dockerfile:1
+ARG BASE_IMAGE=python:3.12-slim
+ARG TOOLS="alpine:3.20" UNSET
+FROM --platform=$BUILDPLATFORM ${BASE_IMAGE} AS build
+RUN echo one \\
+  # a comment inside a continued line
+  two
+COPY --from=nginx:1.27 /etc/nginx /n
+FROM build AS test
+FROM scratch
+COPY --from=build /a /b
+COPY --from=0 /a /b
+FROM ${TOOLS}
+FROM ${MISSING:-debian:12}
+FROM ${BASE_IMAGE:+python:3.13}
+"""
+
+
+def test_base_images_are_the_images_not_the_stages():
+    assert base_images(DOCKERFILE) == ["python:3.12-slim", "nginx:1.27", "alpine:3.20", "debian:12", "python:3.13"]
+
+
+def test_build_args_override_the_global_args_they_name():
+    assert base_images(DOCKERFILE, {"BASE_IMAGE": "seed/base:1", "NOT_DECLARED": "x"})[:2] == ["seed/base:1",
+                                                                                               "nginx:1.27"]
+
+
+def test_the_escape_directive_and_a_dockerfile_without_bases():
+    assert base_images("# escape=`\nFROM `\n  debian:12\n") == ["debian:12"]
+    assert base_images("FROM scratch\nCOPY a /\n") == []
+
+
+def test_a_new_base_is_a_new_content_tag(tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM python:3.12-slim\n")
+    one = content_hash(str(ctx), str(ctx / "Dockerfile"), bases={"python:3.12-slim": "sha256:" + "a" * 64})
+    two = content_hash(str(ctx), str(ctx / "Dockerfile"), bases={"python:3.12-slim": "sha256:" + "b" * 64})
+    assert one != two and one == content_hash(str(ctx), str(ctx / "Dockerfile"),
+                                              bases={"python:3.12-slim": "sha256:" + "a" * 64})

@@ -45,6 +45,13 @@ class FakeAPI:
 
     def __init__(self, remote):
         self.remote, self.local, self.calls, self.fail = remote, set(), [], {}
+        self.image_ids = {}  # images the engine has (base images): reference -> image ID
+
+    def inspect_image(self, reference):
+        self._call("inspect_image", reference)
+        if reference not in self.image_ids:
+            raise ImageNotFound(f"No such image: {reference}")
+        return {"Id": self.image_ids[reference]}
 
     def _call(self, name, *args):
         self.calls.append((name,) + args)
@@ -323,6 +330,40 @@ def test_git_commit_tag_outside_a_repository_names_the_field(monkeypatch, contex
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(context.parent))
     result = env.run(oci(context, git_commit_tag=True), check_mode=True)
     assert result.get("failed") and result["msg"].startswith("git_commit_tag:")
+
+
+# --- base images ------------------------------------------------------------------------------------
+BASED = "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE} AS app\nCOPY --from=tools:1 /bin/t /bin/\nCOPY app.py /\n"
+
+
+def test_the_base_images_the_build_takes_are_part_of_the_content_tag(monkeypatch, context):
+    """The engine's copy of a base (what the build takes, pull=False) by its image ID; a base the engine
+    lacks by the digest its registry has (what the build would pull); a new base behind the same tag is a
+    new content tag, so a rebuild."""
+    (context / "Dockerfile").write_text(BASED)
+    env = make_env(monkeypatch, remote={"tools:1": "sha256:" + "7" * 64})
+    env.docker.api.image_ids["python:3.12-slim"] = "sha256:" + "a" * 64
+    first = env.run(oci(context), check_mode=True)
+    assert first["image"]["bases"] == {"python:3.12-slim": "sha256:" + "a" * 64, "tools:1": "sha256:" + "7" * 64}
+    assert ("inspect", "tools:1", None) in env.calls("inspect")  # not the push registry's: no credentials sent
+
+    env.docker.api.image_ids["python:3.12-slim"] = "sha256:" + "b" * 64  # a security update pulled
+    second = env.run(oci(context), check_mode=True)
+    assert second["image"]["tag"] != first["image"]["tag"]
+    assert second["actions"] == [f"build {OCI}/seed/app:{second['image']['tag']}",
+                                 f"push {OCI}/seed/app:{second['image']['tag']}"]
+    # Build args pick the base: the one named is looked up, the default is not.
+    third = env.run(oci(context, build_args={"BASE_IMAGE": "python:3.12-slim@sha256:" + "c" * 64}), check_mode=True)
+    assert third["image"]["bases"]["python:3.12-slim@sha256:" + "c" * 64] == "sha256:" + "c" * 64
+    assert ("inspect_image", "python:3.12-slim@sha256:" + "c" * 64) not in env.calls("inspect_image")  # pinned
+
+
+def test_a_base_image_that_cannot_be_resolved_is_left_out_with_a_warning(monkeypatch, context):
+    (context / "Dockerfile").write_text("FROM registry.example.com/base:1\nCOPY app.py /\n")
+    env = make_env(monkeypatch)
+    result = env.run(oci(context), check_mode=True)
+    assert not result.get("failed") and result["image"]["bases"] == {"registry.example.com/base:1": None}
+    assert any(w.startswith("base image registry.example.com/base:1 is not on the Docker engine") for w in env.warnings)
 
 
 # --- absent -----------------------------------------------------------------------------------------
