@@ -258,6 +258,29 @@ def base_images(dockerfile_text, build_args=None):
     return found
 
 
+def _repository_of(reference):
+    """The repository of an image reference, as docker names it in RepoDigests (``docker.io/library/``
+    left out): ``python:3.12`` and ``docker.io/library/python@sha256:...`` are both ``python``."""
+    name = reference.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:  # a tag (a colon before the last '/' is a registry port)
+        name = name[:len(name) - len(last)] + last.split(":", 1)[0]
+    for prefix in ("docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def repo_digest(reference, repo_digests):
+    """The digest the engine's copy of ``reference`` was pulled (or pushed) by - the one its registry
+    gives for the tag, so machines that pulled the same base agree - or None (built or imported here)."""
+    wanted = _repository_of(reference)
+    for entry in repo_digests or []:
+        if "@" in entry and _repository_of(entry) == wanted:
+            return entry.rsplit("@", 1)[1]
+    return None
+
+
 def content_hash(context, dockerfile, build_args=None, target=None, platform=None, bases=None):
     """sha256 hex of a build's inputs (see the module docstring); ``bases``: the base images the
     Dockerfile names (base_images) to the image ID or digest each resolves to (None: not known)."""

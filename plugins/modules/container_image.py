@@ -13,8 +13,9 @@ description:
     the Dockerfile, build args, target, platform, and the base images the Dockerfile names in C(FROM) and
     C(COPY --from) by the image each resolves to), and pushes it to Amazon ECR (logging in with ECR's
     authorization token) or to any OCI registry.
-  - A base image resolves to the image ID of the Docker engine's copy (the one the build uses), else to the
-    digest its registry has for that tag (the one the build would pull), else - with a warning - to nothing.
+  - A base image resolves to the Docker engine's copy (the one the build uses) - by the registry digest it was
+    pulled by, or its image ID when it was built or imported there - else to the digest its registry has for that
+    tag (the one the build would pull), else - with a warning - to nothing.
     So a new base behind the same tag (a security update pulled, or published upstream) gives a new content
     tag, and a rebuild.
   - When the registry already has that tag, nothing is built and nothing is pushed (zero bytes). The digest-pinned
@@ -288,6 +289,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.images import c
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_tag
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import ecr_tag_is_immutable
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import git_changes
+from ansible_collections.seed.aws_migration.plugins.module_utils.images import repo_digest
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import validate_build
 from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
 
@@ -497,14 +499,17 @@ class ImageManager:
                                         self.bases))
 
     def _resolve_base(self, reference):
-        """What the build takes for base image ``reference``: its digest when pinned, else the image ID of the
-        engine's copy (the build does not pull what the engine has), else the digest its registry has for it
-        (what the build would pull), else None with a warning."""
+        """What the build takes for base image ``reference``: its digest when pinned; else the engine's copy
+        (the build does not pull what the engine has) by the registry digest it was pulled by, or by its
+        image ID when it was built or imported here; else the digest its registry has for it (what the build
+        would pull); else None with a warning. A pulled copy and its registry give the same digest, so two
+        machines with the same base compute the same tag."""
         if "@sha256:" in reference:
             return reference.rsplit("@", 1)[1]
         with self._step(f"look up the base image {reference}"):
             try:
-                return self.docker.api.inspect_image(reference)["Id"]
+                image = self.docker.api.inspect_image(reference)
+                return repo_digest(reference, image.get("RepoDigests")) or image["Id"]
             except (ImageNotFound, NotFound):
                 pass
             except APIError as e:  # not a valid reference (a variable the Dockerfile leaves unset, say)

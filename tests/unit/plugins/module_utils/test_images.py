@@ -10,6 +10,7 @@ import pytest
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import base_images
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_hash
+from ansible_collections.seed.aws_migration.plugins.module_utils.images import repo_digest
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import content_tag
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import context_entries
 from ansible_collections.seed.aws_migration.plugins.module_utils.images import context_files
@@ -296,3 +297,16 @@ def test_a_new_base_is_a_new_content_tag(tmp_path):
     two = content_hash(str(ctx), str(ctx / "Dockerfile"), bases={"python:3.12-slim": "sha256:" + "b" * 64})
     assert one != two and one == content_hash(str(ctx), str(ctx / "Dockerfile"),
                                               bases={"python:3.12-slim": "sha256:" + "a" * 64})
+
+
+@pytest.mark.parametrize("reference, repo_digests, expected", [
+    ("python:3.12-slim", ["python@sha256:" + "a" * 64], "sha256:" + "a" * 64),
+    ("docker.io/library/python:3.12", ["python@sha256:" + "a" * 64], "sha256:" + "a" * 64),
+    ("registry.example.com:5000/base/py:1", ["other/py@sha256:" + "b" * 64,
+                                             "registry.example.com:5000/base/py@sha256:" + "c" * 64],
+     "sha256:" + "c" * 64),
+    ("seed/base:bookworm-python3", [], None),  # imported here: never pulled
+    ("python:3.12", ["pypy@sha256:" + "a" * 64], None),
+])
+def test_the_digest_a_base_was_pulled_by(reference, repo_digests, expected):
+    assert repo_digest(reference, repo_digests) == expected

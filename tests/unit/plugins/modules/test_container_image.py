@@ -51,7 +51,8 @@ class FakeAPI:
         self._call("inspect_image", reference)
         if reference not in self.image_ids:
             raise ImageNotFound(f"No such image: {reference}")
-        return {"Id": self.image_ids[reference]}
+        found = self.image_ids[reference]
+        return found if isinstance(found, dict) else {"Id": found, "RepoDigests": []}
 
     def _call(self, name, *args):
         self.calls.append((name,) + args)
@@ -352,6 +353,14 @@ def test_the_base_images_the_build_takes_are_part_of_the_content_tag(monkeypatch
     assert second["image"]["tag"] != first["image"]["tag"]
     assert second["actions"] == [f"build {OCI}/seed/app:{second['image']['tag']}",
                                  f"push {OCI}/seed/app:{second['image']['tag']}"]
+    # A pulled copy counts by the digest it was pulled by: what its registry gives another machine.
+    env.docker.api.image_ids["python:3.12-slim"] = {"Id": "sha256:" + "b" * 64,
+                                                    "RepoDigests": ["python@sha256:" + "d" * 64]}
+    pulled = env.run(oci(context), check_mode=True)
+    assert pulled["image"]["bases"]["python:3.12-slim"] == "sha256:" + "d" * 64
+    env.docker.api.image_ids.pop("python:3.12-slim")
+    env.docker.api.remote["python:3.12-slim"] = "sha256:" + "d" * 64
+    assert env.run(oci(context), check_mode=True)["image"]["tag"] == pulled["image"]["tag"]
     # Build args pick the base: the one named is looked up, the default is not.
     third = env.run(oci(context, build_args={"BASE_IMAGE": "python:3.12-slim@sha256:" + "c" * 64}), check_mode=True)
     assert third["image"]["bases"]["python:3.12-slim@sha256:" + "c" * 64] == "sha256:" + "c" * 64
