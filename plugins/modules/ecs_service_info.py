@@ -41,7 +41,7 @@ options:
         came in between - fails the wait, even when the deployment now primary completes. Without it the primary
         deployment is followed, and a failed deployment next to it (a rollback under way) fails the wait, unless the
         primary deployment runs a newer revision of the same task definition family (a fix deployed after the
-        failure: the failed deployment only drains).
+        failure, whose deployment only drains).
     type: dict
   wait_timeout:
     description: Seconds to wait for the rollouts, all together.
