@@ -203,8 +203,13 @@ def _instructions(text):
             escape = directive.group(2)
     else:
         lines = []
-    current = ""
+    current, heredocs = "", []
     for line in lines:
+        if heredocs:  # the body of a heredoc (RUN/COPY/ADD <<EOF): not instructions, until its delimiter
+            strip_tabs, delimiter = heredocs[0]
+            if (line.lstrip("\t") if strip_tabs else line) == delimiter:
+                heredocs.pop(0)
+            continue
         if not current and not line.strip():
             continue
         if line.lstrip().startswith("#"):
@@ -217,7 +222,25 @@ def _instructions(text):
         parts = current.strip().split(None, 1)
         current = ""
         if parts:
-            yield parts[0].upper(), parts[1] if len(parts) > 1 else ""
+            instruction = parts[0].upper()
+            arguments = parts[1] if len(parts) > 1 else ""
+            if instruction in ("RUN", "COPY", "ADD"):
+                heredocs = _heredocs(arguments)
+            yield instruction, arguments
+
+
+_HEREDOC = re.compile(r"^\d*<<(-?)([\"']?)([^<\"']+)\2$")
+
+
+def _heredocs(arguments):
+    """``[(strip_tabs, delimiter)]`` of the heredocs an instruction opens (``<<EOF``, ``<<-EOF``,
+    ``<<'EOF'``, ``2<<EOF``), in order, as BuildKit reads them: a shell word that starts with ``<<``."""
+    found = []
+    for word in arguments.split():
+        match = _HEREDOC.match(word)
+        if match:
+            found.append((match.group(1) == "-", match.group(3)))
+    return found
 
 
 def base_images(dockerfile_text, build_args=None):

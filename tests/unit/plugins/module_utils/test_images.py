@@ -289,6 +289,17 @@ def test_the_escape_directive_and_a_dockerfile_without_bases():
     assert base_images("FROM scratch\nCOPY a /\n") == []
 
 
+def test_heredoc_bodies_are_not_instructions():
+    # A Python heredoc's "from os import path" is not a FROM; the instructions after the delimiter are read.
+    dockerfile = ("FROM debian:12\n"
+                  "RUN <<EOF python3 -\nfrom os import path\nFROM nope:1\nEOF\n"
+                  "COPY <<-'ONE' /one <<TWO /two\n\tfrom a import b\n\tONE\nCOPY --from=nope:2 x\nTWO\n"
+                  "COPY --from=alpine:3.20 /etc/os-release /\n")
+    assert base_images(dockerfile) == ["debian:12", "alpine:3.20"]
+    # "<<" inside a word (shell arithmetic) opens no heredoc.
+    assert base_images("FROM debian:12\nRUN echo $((1<<2))\nFROM alpine:3.20\n") == ["debian:12", "alpine:3.20"]
+
+
 def test_a_new_base_is_a_new_content_tag(tmp_path):
     ctx = tmp_path / "ctx"
     ctx.mkdir()
