@@ -17,7 +17,8 @@ description:
     pulled by, or its image ID when it was built or imported there - else to the digest its registry has for that
     tag (the one the build would pull), else - with a warning - to nothing.
     So a new base behind the same tag (a security update pulled, or published upstream) gives a new content
-    tag, and a rebuild.
+    tag, and a rebuild. With O(pull_bases) every base is pulled first (as C(docker build --pull) does), so an
+    update published upstream is built on without a manual pull.
   - When the registry already has that tag, nothing is built and nothing is pushed (zero bytes). The digest-pinned
     reference (C(registry/name@sha256:...)) that task definitions should use is returned either way.
   - Optionally runs the fresh image locally before pushing, waits for its health endpoint, and fails with the
@@ -97,6 +98,20 @@ options:
     description: Platform to build for.
     type: str
     default: linux/amd64
+  pull_bases:
+    description:
+      - Pull every base image the Dockerfile names (C(FROM), C(COPY --from)) that is not pinned by digest before
+        the content tag is computed, like C(docker build --pull), so a new image behind a base's tag (a security
+        update) is taken without a manual C(docker pull) - and, being part of the content tag, rebuilt on.
+      - The base then counts by the digest the pull gave. In check mode, and with O(state=absent), nothing is
+        pulled - the digest the base's registry has now stands in for it, which is what the pull would give.
+      - Bases in the registry of O(registry) are pulled with its credentials; others with none (public images).
+      - A base that cannot be pulled or looked up (unknown tag, unreachable or refusing registry) fails the task
+        naming this option, before anything is built or pushed.
+      - Off, the engine's copy of a base is taken as it is (the only way for bases made offline, as in the local
+        default).
+    type: bool
+    default: false
   git_commit_tag:
     description:
       - Also tag the image with C(git-<commit>) (12 hex digits) of the repository holding O(path).
@@ -268,6 +283,7 @@ try:
     from docker.errors import DockerException
     from docker.errors import ImageNotFound
     from docker.errors import NotFound
+    from docker.utils import parse_repository_tag
     from requests.exceptions import RequestException
     from requests.exceptions import Timeout as RequestsTimeout
 
@@ -506,6 +522,8 @@ class ImageManager:
         machines with the same base compute the same tag."""
         if "@sha256:" in reference:
             return reference.rsplit("@", 1)[1]
+        if self.params["pull_bases"]:
+            return self._pulled_base(reference)
         with self._step(f"look up the base image {reference}"):
             try:
                 image = self.docker.api.inspect_image(reference)
@@ -515,14 +533,54 @@ class ImageManager:
             except APIError as e:  # not a valid reference (a variable the Dockerfile leaves unset, say)
                 self.module.warn(f"base image {reference}: {e}; its content is not part of the content tag")
                 return None
-            auth = self.auth if reference.startswith(f"{self.registry}/") else None
             try:
-                found = self.docker.api.inspect_distribution(reference, auth_config=auth)
+                found = self.docker.api.inspect_distribution(reference, auth_config=self._base_auth(reference))
             except APIError as e:
                 self.module.warn(f"base image {reference} is not on the Docker engine and its registry did not give "
                                  f"its digest ({e}); its content is not part of the content tag")
                 return None
         return found.get("Descriptor", {}).get("digest")
+
+    def _base_auth(self, reference):
+        """The push registry's credentials for a base in that registry; none for any other (public) one."""
+        return self.auth if reference.startswith(f"{self.registry}/") else None
+
+    def _pulled_base(self, reference):
+        """O(pull_bases): the digest of what the base's registry has now. A run that may build pulls it (the
+        build then takes that copy); check mode and state=absent only ask the registry for its digest."""
+        pull = self.params["state"] == "present" and not self.module.check_mode
+        auth = self._base_auth(reference)
+        with self._step(f"{'pull' if pull else 'look up'} the base image {reference}"):
+            try:
+                if pull:
+                    digest = self._pull(reference, auth)
+                else:
+                    found = self.docker.api.inspect_distribution(reference, auth_config=auth)
+                    digest = found.get("Descriptor", {}).get("digest")
+            except (APIError, SeedAWSError) as e:
+                raise ValidationError("pull_bases", f"the base image {reference} could not be "
+                                                    f"{'pulled' if pull else 'looked up in its registry'} "
+                                                    f"({self._reason(e)}); nothing was built or pushed") from None
+        if not digest:
+            raise ValidationError("pull_bases", f"the registry of the base image {reference} gave no digest for it; "
+                                                f"nothing was built or pushed")
+        return digest
+
+    def _pull(self, reference, auth):
+        """Pull ``reference`` for O(platform); the digest the registry gave (from the pull's own report, else
+        the copy's RepoDigests). An error reported inside the pull's stream fails it (the SDK's
+        ``images.pull`` would return the old copy)."""
+        repository, tag = parse_repository_tag(reference)
+        digest, errors = None, []
+        for chunk in self.docker.api.pull(repository, tag=tag or "latest", stream=True, decode=True,
+                                          auth_config=auth, platform=self.params["platform"]):
+            if chunk.get("error") or chunk.get("errorDetail"):
+                errors.append((chunk.get("errorDetail") or {}).get("message") or chunk.get("error"))
+            found = re.match(r"Digest: (sha256:[0-9a-f]{64})$", chunk.get("status") or "")
+            digest = found.group(1) if found else digest
+        if errors:
+            raise SeedAWSError(message="; ".join(errors))
+        return digest or repo_digest(reference, self.docker.api.inspect_image(reference).get("RepoDigests"))
 
     # -- present --------------------------------------------------------------------------------
     def present(self):
@@ -749,6 +807,7 @@ def main():
         build_args=dict(type="dict", default={}),
         target=dict(type="str"),
         platform=dict(type="str", default="linux/amd64"),
+        pull_bases=dict(type="bool", default=False),
         git_commit_tag=dict(type="bool", default=False),
         extra_tags=dict(type="list", elements="str", default=[]),
         tag=dict(type="str"),

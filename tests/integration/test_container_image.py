@@ -176,6 +176,59 @@ def test_a_new_base_image_behind_the_same_tag_is_a_new_content_tag(ansible, imag
         local_docker.docker("image", "rm", base, check=False)
 
 
+def test_pull_bases_builds_on_what_the_registry_has_not_on_a_stale_copy(ansible, image_args, local_docker,
+                                                                        base_image, tmp_path):
+    """pull_bases, real engine and registry: the base lives in the registry; an update is pushed under the
+    same tag while the engine keeps its old copy. Without pull_bases nothing changes (the copy is what a
+    build would take); check mode with it predicts the update without pulling; the run pulls it, builds on
+    it (the built image carries the update's label) and pushes; a rerun changes nothing."""
+    name = f"it-base/{tmp_path.name.lower().replace('_', '-')}"
+    base = f"{local_docker.registry}/{name}:1"
+    args = dict(image_args, build_args={"BASE_IMAGE": base})
+    pulling = dict(args, pull_bases=True)
+    built = []
+    try:
+        local_docker.docker("tag", base_image.ref, base)
+        local_docker.docker("push", base)
+        old_digest = manifest_digest(local_docker, name, "1")
+        first = ansible.module("container_image", pulling)
+        assert not first.get("failed"), first.get("msg")
+        assert first["image"]["bases"] == {base: old_digest} and first["built"] and first["pushed"]
+        built.append(f"{first['image']['repository']}:{first['image']['tag']}")
+
+        updated = tmp_path / "base"
+        updated.mkdir()
+        (updated / "Dockerfile").write_text(f"FROM {base_image.ref}\nLABEL seed.test.update=2\n")
+        local_docker.build(updated, base)
+        local_docker.docker("push", base)
+        new_digest = manifest_digest(local_docker, name, "1")
+        assert new_digest != old_digest
+        local_docker.docker("tag", base_image.ref, base)  # the engine's copy is the old image again: stale
+
+        assert ansible.module("container_image", args, check=True)["changed"] is False
+        check = ansible.module("container_image", pulling, check=True)
+        assert check["changed"] and check["image"]["bases"] == {base: new_digest}
+        stale = json.loads(local_docker.docker("image", "inspect", base).stdout)[0]
+        assert stale["Id"] == base_image.id  # check mode pulled nothing
+
+        second = ansible.module("container_image", pulling)
+        assert not second.get("failed"), second.get("msg")
+        assert second["image"]["tag"] == check["image"]["tag"] and second["actions"] == check["actions"]
+        assert second["built"] and second["pushed"] and second["image"]["digest"] != first["image"]["digest"]
+        reference = f"{second['image']['repository']}:{second['image']['tag']}"
+        built.append(reference)
+        labels = json.loads(local_docker.docker("image", "inspect", reference).stdout)[0]["Config"]["Labels"]
+        assert (labels or {}).get("seed.test.update") == "2"  # built on the update, not on the stale copy
+        assert ansible.module("container_image", pulling)["changed"] is False
+
+        missing = ansible.module("container_image", dict(pulling, build_args={"BASE_IMAGE": f"{base}-missing"}))
+        assert missing["failed"]
+        assert missing["msg"].startswith(f"pull_bases: the base image {base}-missing could not be pulled")
+    finally:
+        for reference in [base, *built]:
+            local_docker.docker("image", "rm", reference, check=False)
+
+
 def test_site_refuses_a_missing_dockerfile_before_any_aws_request(clean_aws, ansible, tmp_path):
     apps = tmp_path / "apps"
     shutil.copytree(REPO_ROOT / "examples" / "apps", apps)

@@ -121,7 +121,8 @@ def test_values_pass_the_role_argument_specs(inventory, tmp_path):
 
 
 # The options of container_image that make an image's content tag (images.content_hash).
-CONTENT_TAG_OPTIONS = ("name", "registry", "path", "dockerfile", "build_args", "target", "platform")
+# pull_bases decides how the bases resolve (the registry's digest, or the engine's copy).
+CONTENT_TAG_OPTIONS = ("name", "registry", "path", "dockerfile", "build_args", "target", "platform", "pull_bases")
 
 
 def _container_image_task(path, task_name):
@@ -140,5 +141,6 @@ def test_read_stack_reads_the_images_the_registry_role_pushed():
                                  "Read the images (a check-mode build, so nothing is built or pushed)")
     for option in CONTENT_TAG_OPTIONS:
         assert option in pushed, option
-        given = read.get(option, "").replace("registry_build_args | default({})", "registry_build_args")
+        given = (read.get(option, "").replace("registry_build_args | default({})", "registry_build_args")
+                 .replace("registry_pull_bases | default(false)", "registry_pull_bases"))
         assert given == pushed[option], option

@@ -46,6 +46,7 @@ class FakeAPI:
     def __init__(self, remote):
         self.remote, self.local, self.calls, self.fail = remote, set(), [], {}
         self.image_ids = {}  # images the engine has (base images): reference -> image ID
+        self.stream_errors = {}  # an error reported inside a stream (not raised): call -> message
 
     def inspect_image(self, reference):
         self._call("inspect_image", reference)
@@ -64,6 +65,21 @@ class FakeAPI:
         if reference not in self.remote:
             raise api_error(404, "manifest unknown")
         return {"Descriptor": {"digest": self.remote[reference]}}
+
+    def pull(self, repository, tag, stream, decode, auth_config=None, platform=None):
+        """The engine's pull API: a 404 for what the registry lacks; else the copy is replaced by the
+        registry's image (with the digest it was pulled by) and the stream reports that digest."""
+        reference = f"{repository}:{tag}"
+        self._call("pull", reference, auth_config, platform)
+        if "pull_stream" in self.stream_errors:
+            return iter([{"status": "Pulling from x"}, {"errorDetail": {"message": self.stream_errors["pull_stream"]},
+                                                        "error": self.stream_errors["pull_stream"]}])
+        if reference not in self.remote:
+            raise api_error(404, f"manifest for {reference} not found: manifest unknown")
+        digest = self.remote[reference]
+        self.image_ids[reference] = {"Id": "sha256:" + "e" * 64, "RepoDigests": [f"{repository}@{digest}"]}
+        return iter([{"status": f"Pulling from {repository}", "id": tag}, {"status": f"Digest: {digest}"},
+                     {"status": f"Status: Downloaded newer image for {reference}"}])
 
     def build(self, **kwargs):
         self._call("build", kwargs["tag"])
@@ -373,6 +389,74 @@ def test_a_base_image_that_cannot_be_resolved_is_left_out_with_a_warning(monkeyp
     result = env.run(oci(context), check_mode=True)
     assert not result.get("failed") and result["image"]["bases"] == {"registry.example.com/base:1": None}
     assert any(w.startswith("base image registry.example.com/base:1 is not on the Docker engine") for w in env.warnings)
+
+
+PY = "sha256:" + "5" * 64
+TOOLS = "sha256:" + "7" * 64
+
+
+def test_pull_bases_pulls_each_base_and_counts_the_digest_pulled(monkeypatch, context):
+    """pull_bases: each unpinned base is pulled (for the build's platform, before the build) and counts by
+    the digest the pull gave, not by the stale copy the engine had; check mode pulls nothing and predicts
+    the same tag from the registry's digests; a new image behind a base's tag is a rebuild."""
+    (context / "Dockerfile").write_text(BASED)
+    env = make_env(monkeypatch, remote={"python:3.12-slim": PY, "tools:1": TOOLS})
+    env.docker.api.image_ids["python:3.12-slim"] = "sha256:" + "a" * 64  # a stale copy
+    check = env.run(oci(context, pull_bases=True), check_mode=True)
+    assert not check.get("failed"), check.get("msg")
+    assert env.calls("pull") == [] and check["image"]["bases"] == {"python:3.12-slim": PY, "tools:1": TOOLS}
+
+    result = env.run(oci(context, pull_bases=True))
+    assert not result.get("failed"), result.get("msg")
+    assert env.calls("pull") == [("pull", "python:3.12-slim", None, "linux/amd64"),
+                                 ("pull", "tools:1", None, "linux/amd64")]
+    names = [c[0] for c in env.docker.api.calls]
+    assert names.index("build") > max(i for i, name in enumerate(names) if name == "pull")
+    assert result["image"]["tag"] == check["image"]["tag"] and result["image"]["bases"] == check["image"]["bases"]
+    assert result["actions"] == check["actions"] and result["built"]
+
+    # Without pull_bases the same copy (now the pulled one) gives the same tag: nothing to do.
+    assert env.run(oci(context), check_mode=True)["changed"] is False
+    env.docker.api.remote["python:3.12-slim"] = "sha256:" + "6" * 64  # a security update published
+    assert env.run(oci(context), check_mode=True)["changed"] is False  # the engine's copy is what it was
+    update = env.run(oci(context, pull_bases=True))
+    assert update["image"]["tag"] != result["image"]["tag"] and update["built"] and update["pushed"]
+    assert update["image"]["bases"]["python:3.12-slim"] == "sha256:" + "6" * 64
+
+
+def test_pull_bases_skips_pinned_bases_and_sends_the_push_registrys_credentials_to_its_own(monkeypatch, context):
+    (context / "Dockerfile").write_text(f"FROM {OCI}/base/python:3\nCOPY --from=tools@{TOOLS} /t /t\n")
+    env = make_env(monkeypatch, remote={f"{OCI}/base/python:3": PY})
+    args = oci(context, pull_bases=True, registry={"url": OCI, "username": "ci", "password": "oci-s3cret"})
+    result = env.run(args)
+    assert not result.get("failed"), result.get("msg")
+    auth = {"username": "ci", "password": "oci-s3cret", "serveraddress": OCI}
+    assert env.calls("pull") == [("pull", f"{OCI}/base/python:3", auth, "linux/amd64")]
+    assert result["image"]["bases"] == {f"{OCI}/base/python:3": PY, f"tools@{TOOLS}": TOOLS}
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_pull_bases_fails_naming_the_option_when_a_base_cannot_be_had(monkeypatch, context, check_mode):
+    (context / "Dockerfile").write_text("FROM registry.example.com/base:1\nCOPY app.py /\n")
+    env = make_env(monkeypatch)
+    env.docker.api.image_ids["registry.example.com/base:1"] = "sha256:" + "a" * 64  # a copy does not do
+    result = env.run(oci(context, pull_bases=True), check_mode=check_mode)
+    assert result["failed"]
+    assert result["msg"].startswith("pull_bases: the base image registry.example.com/base:1 could not be ")
+    assert "manifest unknown" in result["msg"] and "nothing was built or pushed" in result["msg"]
+    assert env.calls("build") == [] and env.calls("push") == []
+
+
+def test_pull_bases_reads_an_error_reported_inside_the_pull_stream(monkeypatch, context):
+    """The engine reports some pull failures in the stream, not as an HTTP error: still a failure (the
+    SDK's images.pull would have gone on with the old copy)."""
+    (context / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY app.py /\n")
+    env = make_env(monkeypatch, remote={"python:3.12-slim": PY})
+    env.docker.api.image_ids["python:3.12-slim"] = "sha256:" + "a" * 64
+    env.docker.api.stream_errors["pull_stream"] = "toomanyrequests: pull rate limit"
+    result = env.run(oci(context, pull_bases=True))
+    assert result["failed"] and result["msg"].startswith("pull_bases: the base image python:3.12-slim could not")
+    assert "toomanyrequests" in result["msg"] and env.calls("build") == []
 
 
 # --- absent -----------------------------------------------------------------------------------------
