@@ -557,7 +557,7 @@ class ImageManager:
                 else:
                     found = self.docker.api.inspect_distribution(reference, auth_config=auth)
                     digest = found.get("Descriptor", {}).get("digest")
-            except (APIError, SeedAWSError) as e:
+            except APIError as e:
                 raise ValidationError("pull_bases", f"the base image {reference} could not be "
                                                     f"{'pulled' if pull else 'looked up in its registry'} "
                                                     f"({self._reason(e)}); nothing was built or pushed") from None
@@ -578,8 +578,8 @@ class ImageManager:
                 errors.append((chunk.get("errorDetail") or {}).get("message") or chunk.get("error"))
             found = re.match(r"Digest: (sha256:[0-9a-f]{64})$", chunk.get("status") or "")
             digest = found.group(1) if found else digest
-        if errors:
-            raise SeedAWSError(message="; ".join(errors))
+        if errors:  # as the engine's own HTTP errors are, so the caller's step names it
+            raise APIError("; ".join(errors))
         return digest or repo_digest(reference, self.docker.api.inspect_image(reference).get("RepoDigests"))
 
     # -- present --------------------------------------------------------------------------------
@@ -690,7 +690,7 @@ class ImageManager:
 
     def _tag_and_push(self, reference, extra):
         if not self.docker.api.images(name=reference, quiet=True):
-            self.docker.images.pull(reference, auth_config=self.auth)
+            self._pull(reference, self.auth)
         self.docker.api.tag(reference, self.repository, tag=extra)
         return self._push(extra)
 

@@ -77,6 +77,7 @@ class FakeAPI:
         if reference not in self.remote:
             raise api_error(404, f"manifest for {reference} not found: manifest unknown")
         digest = self.remote[reference]
+        self.local.add(reference)
         self.image_ids[reference] = {"Id": "sha256:" + "e" * 64, "RepoDigests": [f"{repository}@{digest}"]}
         return iter([{"status": f"Pulling from {repository}", "id": tag}, {"status": f"Digest: {digest}"},
                      {"status": f"Status: Downloaded newer image for {reference}"}])
@@ -123,10 +124,6 @@ class FakeDocker:
         test = self
 
         class Images:
-            def pull(self, reference, auth_config=None):
-                test.api._call("pull", reference, auth_config)
-                test.api.local.add(reference)
-
             def get(self, reference):
                 if reference not in test.api.local:
                     raise ImageNotFound("no such image")
@@ -294,6 +291,17 @@ def test_extra_tags_are_added_to_an_image_the_registry_has(monkeypatch, context)
     assert env.calls("tag") == [("tag", f"{OCI}/seed/app:{tag}", f"{OCI}/seed/app:release-1")]
     assert result["image"]["tags"] == [tag, "release-1"]
     assert env.run(args)["changed"] is False
+
+
+def test_a_failed_pull_of_the_image_to_tag_fails_with_the_engines_reason(monkeypatch, context):
+    """The engine reports some pull errors inside the stream; the task fails with that reason, not with a
+    later 'no such image'."""
+    tag = ctx_tag(context)
+    env = make_env(monkeypatch, remote={f"{OCI}/seed/app:{tag}": NEW})
+    env.docker.api.stream_errors["pull_stream"] = "unauthorized: authentication required"
+    result = env.run(oci(context, extra_tags=["release-1"]))
+    assert result["failed"] and result["msg"].startswith(f"push {OCI}/seed/app:release-1 failed: unauthorized")
+    assert env.calls("tag") == [] and env.calls("push") == []
 
 
 def test_a_tag_on_another_image_is_moved_where_tags_are_mutable(monkeypatch, context):
