@@ -479,6 +479,10 @@ SUPPLEMENT = [
      "sid": "SupplementGuardDutyAccount", "unless_recorded": True, "service": "guardduty",
      "actions": ["guardduty:CreateDetector", "guardduty:GetFindings", "guardduty:ListDetectors",
                  "guardduty:ListFindings"], "resources": ["*"]},
+    # ecs_service's deployment.alarms (the local scenario names none): the alarms must exist, read before
+    # any write (module_utils/ecs.py existing_alarm_names); any alarm the operator names, so by type only.
+    {"modules": ["ecs_service"], "sid": "SupplementEcsDeploymentAlarms", "service": "cloudwatch",
+     "actions": ["cloudwatch:DescribeAlarms"], "resources": ["alarm:*"]},
     # * playbooks/incident_tickets.yml (guardduty_tickets) is not run by --record: it needs the operator's
     #   webhook and real findings (moto has no ListFindings/GetFindings). Its calls, from the module's code
     #   (module_utils/guardduty.py: list_detectors, list_findings, get_findings, get_ledger, put_ledger),

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the seed.aws_migration collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One small function per ECS and Application Auto Scaling call our modules make.
+"""One small function per ECS and Application Auto Scaling call our modules make (and the CloudWatch
+lookup of a service's deployment alarms).
 
 Creates here are safe to repeat: ECS service and cluster names are unique, so a retried create
 after a lost response answers "already exists" and the caller re-reads; registering a task
@@ -193,6 +194,19 @@ def delete_scaling_policy(client, resource_id, name):
     return True
 
 
+# --- CloudWatch alarms (deployment alarms) ------------------------------------------------------------
+@H.common_error_handler("describe CloudWatch alarms")
+@retry
+def existing_alarm_names(client, names):
+    """The names among ``names`` that are CloudWatch alarms (metric or composite) in the client's region."""
+    found = []
+    for start in range(0, len(names), 100):  # DescribeAlarms takes at most 100 names
+        result = client.describe_alarms(AlarmNames=list(names[start:start + 100]),
+                                        AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        found += [a["AlarmName"] for a in result.get("MetricAlarms", []) + result.get("CompositeAlarms", [])]
+    return found
+
+
 @H.list_error_handler("list ECS services", [])
 @retry
 def list_services(client, cluster):
@@ -204,6 +218,7 @@ def service_facts(service):
     if not service:
         return {}
     primary = primary_deployment(service)
+    alarms = (service.get("deploymentConfiguration") or {}).get("alarms") or {}
     return {
         "arn": service.get("serviceArn"),
         "name": service.get("serviceName"),
@@ -212,6 +227,7 @@ def service_facts(service):
         "desired_count": service.get("desiredCount"),
         "running_count": service.get("runningCount"),
         "rollout_state": primary.get("rolloutState"),
+        "deployment_alarms": list(alarms.get("alarmNames") or []) if alarms.get("enable") else [],
         "events": [e.get("message") for e in (service.get("events") or [])[:10]],
         "tags": {t["key"]: t["value"] for t in service.get("tags") or []},
     }

@@ -265,9 +265,22 @@ options:
         type: bool
         default: true
       rollback:
-        description: Whether the circuit breaker rolls back to the last completed deployment.
+        description:
+          - Whether a failed deployment - stopped by the circuit breaker or by one of O(deployment.alarms) - rolls
+            back to the last completed deployment.
         type: bool
         default: true
+      alarms:
+        description:
+          - CloudWatch alarms (names, in the service's region) that fail a deployment when one of them goes into
+            C(ALARM) while it runs (ECS deployment alarms, rolling deployments) - for example the target group's
+            5xx count or the service's error rate, which the circuit breaker does not see while tasks stay
+            healthy.
+          - Each must exist - checked before anything is written (one C(cloudwatch:DescribeAlarms) per run, only
+            when alarms are named). An empty list turns deployment alarms off.
+        type: list
+        elements: str
+        default: []
   health_check_grace_period:
     description: Seconds the load balancer health checks are ignored after a task starts (with O(load_balancers)).
     type: int
@@ -492,6 +505,11 @@ service:
       description: Rollout state of the primary deployment.
       type: str
       sample: COMPLETED
+    deployment_alarms:
+      description: The CloudWatch alarms that fail its deployments (empty when deployment alarms are off).
+      type: list
+      elements: str
+      sample: ["production-backend-5xx"]
     events:
       description: The latest service events (newest first).
       type: list
@@ -600,6 +618,12 @@ def validate(params):
         raise ValidationError("deployment.minimum_healthy_percent", "must be 0-100")
     if deployment["maximum_percent"] < 100:
         raise ValidationError("deployment.maximum_percent", "must be at least 100")
+    alarms = deployment["alarms"]
+    if any(not name or not name.strip() or len(name) > 255 for name in alarms):
+        raise ValidationError("deployment.alarms", "alarm names must be 1-255 characters, not blank")
+    if len(set(alarms)) != len(alarms):
+        raise ValidationError("deployment.alarms", f"names an alarm twice: "
+                                                   f"{', '.join(sorted({a for a in alarms if alarms.count(a) > 1}))}")
     scaling = params.get("autoscaling")
     if scaling:
         if not 0 <= scaling["min_capacity"] <= scaling["max_capacity"]:
@@ -652,6 +676,7 @@ class ServiceManager:
         network = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
         deployment = service.get("deploymentConfiguration") or {}
         breaker = deployment.get("deploymentCircuitBreaker") or {}
+        alarms = deployment.get("alarms") or {}
         view = {
             "network": {"subnets": sorted(network.get("subnets") or []),
                         "security_groups": sorted(network.get("securityGroups") or []),
@@ -661,7 +686,10 @@ class ServiceManager:
             "capacity_provider_strategy": ecs.strategy_view(service.get("capacityProviderStrategy")),
             "deployment": {"minimum_healthy_percent": deployment.get("minimumHealthyPercent"),
                            "maximum_percent": deployment.get("maximumPercent"),
-                           "circuit_breaker": bool(breaker.get("enable")), "rollback": bool(breaker.get("rollback"))},
+                           "circuit_breaker": bool(breaker.get("enable")), "rollback": bool(breaker.get("rollback")),
+                           # Off (not enabled) whatever names are kept; on, with its own rollback flag.
+                           "alarms": ({"names": sorted(alarms.get("alarmNames") or []),
+                                       "rollback": bool(alarms.get("rollback"))} if alarms.get("enable") else None)},
             "platform_version": service.get("platformVersion"),
             "enable_execute_command": bool(service.get("enableExecuteCommand")),
             "propagate_tags": service.get("propagateTags") or "NONE",
@@ -695,6 +723,9 @@ class ServiceManager:
             "schedulingStrategy": "REPLICA",
             "deploymentController": {"type": "ECS"},
         }
+        if deployment["alarms"]:
+            service["deploymentConfiguration"]["alarms"] = {"alarmNames": list(deployment["alarms"]), "enable": True,
+                                                            "rollback": deployment["rollback"]}
         if p["load_balancers"]:
             service["healthCheckGracePeriodSeconds"] = p["health_check_grace_period"]
         return service
@@ -741,8 +772,10 @@ class ServiceManager:
     # -- present --------------------------------------------------------------------------------
     def present(self):
         service = service_before = ecs.describe_service(self.ecs, self.cluster, self.name)
-        # Before any write: autoscaling on ALB requests may need a read to name its metric, and may fail.
+        # Before any write: autoscaling on ALB requests may need a read to name its metric, and may fail;
+        # deployment alarms must exist.
         wanted_scaling = self._desired_scaling()
+        self._check_alarms()
         task = self._ensure_roles(dict(self.params["task"]), service)
         self._ensure_log_groups(task)
         desired_td = render(self.family, task, self.module.region, task.get("log_group"))
@@ -750,6 +783,10 @@ class ServiceManager:
         td_arn, td_changes = self._ensure_task_definition(desired_td, current_td)
 
         desired_service = self._desired_service(td_arn)
+        current_alarms = ((service or {}).get("deploymentConfiguration") or {}).get("alarms") or {}
+        if current_alarms.get("enable") and not self.params["deployment"]["alarms"]:
+            # Turned off explicitly (the names stay, as AWS requires some): an update without them keeps them on.
+            desired_service["deploymentConfiguration"]["alarms"] = dict(current_alarms, enable=False, rollback=False)
         before_service = self._service_view(service) if service else None
         after_service = self._service_view(desired_service)
         rollout = False
@@ -791,6 +828,15 @@ class ServiceManager:
         if roles_diff:
             before["roles"], after["roles"] = roles_diff
         return before, after, service, td_changes
+
+    def _check_alarms(self):
+        names = self.params["deployment"]["alarms"]
+        if not names:
+            return
+        missing = sorted(set(names) - set(ecs.existing_alarm_names(self.module.seed_client("cloudwatch"), names)))
+        if missing:
+            raise ValidationError("deployment.alarms", f"no CloudWatch alarm named {', '.join(missing)} in "
+                                                       f"{self.module.region}; nothing was changed")
 
     def _logs(self):
         if not hasattr(self, "_logs_client"):
@@ -1050,6 +1096,7 @@ def main():
             maximum_percent=dict(type="int", default=200),
             circuit_breaker=dict(type="bool", default=True),
             rollback=dict(type="bool", default=True),
+            alarms=dict(type="list", elements="str", default=[]),
         )),
         health_check_grace_period=dict(type="int", default=60),
         enable_execute_command=dict(type="bool", default=False),

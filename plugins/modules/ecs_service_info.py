@@ -106,7 +106,7 @@ services:
   elements: dict
   sample: [{"name": "backend", "arn": "arn:aws:ecs:eu-west-1:123456789012:service/production/backend",
             "task_definition": "arn:aws:ecs:eu-west-1:123456789012:task-definition/production-backend:7",
-            "desired_count": 2, "running_count": 2, "rollout_state": "COMPLETED", "events": [],
+            "desired_count": 2, "running_count": 2, "rollout_state": "COMPLETED", "deployment_alarms": [], "events": [],
             "tags": {"seed:managed-by": "seed.aws_migration", "seed:component": "ecs-service"},
             "images": {"backend": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/seed/backend@sha256:0a1b..."}}]
 """

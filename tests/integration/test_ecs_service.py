@@ -201,6 +201,8 @@ def test_services_started_without_waiting_are_awaited_together(platform, clean_a
      "task.containers[0].repository_credentials"),
     (lambda a: container(a).update(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/seed/backend:1",
                                    repository_credentials=SECRET), "task.containers[0].repository_credentials"),
+    (lambda a: a.update(deployment={"alarms": ["backend-5xx", " "]}), "deployment.alarms"),
+    (lambda a: a.update(deployment={"alarms": ["backend-5xx", "backend-5xx"]}), "deployment.alarms"),
 ])
 def test_bad_input_deploys_nothing(platform, clean_aws, ansible, mutate, field):
     args = service_args(platform)
@@ -367,3 +369,47 @@ def test_alb_request_autoscaling_names_its_metric_from_the_target_group(platform
         {"target_group_arn": orphan["TargetGroupArn"], "container_name": "backend", "container_port": 8000}]))
     assert failed.get("failed") and failed["msg"].startswith("autoscaling.resource_label: target group it-orphan")
     assert clean_aws.requests()["writes"] == 0
+
+
+def test_deployment_alarms_are_set_checked_and_turned_off(platform, clean_aws, ansible):
+    """deployment.alarms: an alarm that does not exist fails naming the field before anything is written
+    (in check mode too); existing ones are set (enabled, with the rollback flag), a rerun changes nothing,
+    a change of rollback or of the names updates the service, and an empty list turns them off."""
+    cloudwatch = boto3_client("cloudwatch", clean_aws.endpoint_url)
+    ecs = boto3_client("ecs", clean_aws.endpoint_url)
+    for name in ("backend-5xx", "backend-latency"):
+        cloudwatch.put_metric_alarm(AlarmName=name, MetricName="HTTPCode_Target_5XX_Count",
+                                    Namespace="AWS/ApplicationELB", Statistic="Sum", Period=60, EvaluationPeriods=1,
+                                    Threshold=5, ComparisonOperator="GreaterThanThreshold")
+    args = service_args(platform, autoscaling=None, deployment={"alarms": ["backend-5xx", "backend-missing"]})
+    for check in (True, False):
+        clean_aws.reset_counts()
+        refused = ansible.module("ecs_service", args, check=check)
+        assert refused.get("failed") and refused["msg"] == (
+            "deployment.alarms: no CloudWatch alarm named backend-missing in us-east-1; nothing was changed")
+        assert clean_aws.requests()["writes"] == 0
+    assert ecs.list_task_definitions(familyPrefix="it-backend")["taskDefinitionArns"] == []
+
+    def alarms():
+        return ecs.describe_services(cluster="it", services=["backend"])["services"][0][
+            "deploymentConfiguration"].get("alarms")
+
+    args["deployment"] = {"alarms": ["backend-latency", "backend-5xx"]}
+    created = converge(ansible, clean_aws, args, "ecs_service")
+    assert "create service backend (2 tasks)" in created["actions"]
+    assert created["diff"]["after"]["service"]["deployment"]["alarms"] == {
+        "names": ["backend-5xx", "backend-latency"], "rollback": True}
+    assert alarms() == {"alarmNames": ["backend-latency", "backend-5xx"], "enable": True, "rollback": True}
+    assert created["service"]["deployment_alarms"] == ["backend-latency", "backend-5xx"]
+
+    args["deployment"] = {"alarms": ["backend-5xx"], "rollback": False}
+    updated = converge(ansible, clean_aws, args, "ecs_service")
+    assert updated["actions"] == ["update service backend: deploymentConfiguration"]
+    assert alarms() == {"alarmNames": ["backend-5xx"], "enable": True, "rollback": False}
+
+    args["deployment"] = {}
+    off = converge(ansible, clean_aws, args, "ecs_service")
+    assert off["actions"] == ["update service backend: deploymentConfiguration"]
+    assert off["diff"]["before"]["service"]["deployment"]["alarms"] == {"names": ["backend-5xx"], "rollback": False}
+    assert off["diff"]["after"]["service"]["deployment"]["alarms"] is None
+    assert alarms()["enable"] is False and off["service"]["deployment_alarms"] == []

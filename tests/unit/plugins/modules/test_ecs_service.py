@@ -146,7 +146,7 @@ def params(**overrides):
     base = {"name": "web", "cluster": "production", "family": None, "state": "present", "subnets": ["subnet-1"],
             "load_balancers": [],
             "capacity_provider_strategy": [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}],
-            "deployment": {"minimum_healthy_percent": 100, "maximum_percent": 200}, "autoscaling": None,
+            "deployment": {"minimum_healthy_percent": 100, "maximum_percent": 200, "alarms": []}, "autoscaling": None,
             "task": {"cpu": 256, "memory": 512, "containers": [{"name": "web", "image": "x", "ports": [8080]}]}}
     base.update(overrides)
     return base
@@ -159,6 +159,11 @@ def params(**overrides):
      "load_balancers[0].container_name"),
     (dict(capacity_provider_strategy=[]), "capacity_provider_strategy"),
     (dict(deployment={"minimum_healthy_percent": 150, "maximum_percent": 200}), "deployment.minimum_healthy_percent"),
+    (dict(deployment={"minimum_healthy_percent": 100, "maximum_percent": 200, "alarms": [""]}), "deployment.alarms"),
+    (dict(deployment={"minimum_healthy_percent": 100, "maximum_percent": 200, "alarms": ["a" * 256]}),
+     "deployment.alarms"),
+    (dict(deployment={"minimum_healthy_percent": 100, "maximum_percent": 200, "alarms": ["a", "b", "a"]}),
+     "deployment.alarms"),
     (dict(autoscaling={"min_capacity": 1, "max_capacity": 3, "metric": "alb_requests", "target_value": 100}),
      "autoscaling.resource_label"),
 ])
