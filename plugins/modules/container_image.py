@@ -206,6 +206,7 @@ EXAMPLES = r"""
     path: apps/frontend
     build_args:
       BASE_IMAGE: registry.example.com/base/python:3.12-slim
+    pull_bases: true   # build on what the registry has now for that tag (a patched base means a rebuild)
 """
 
 RETURN = r"""

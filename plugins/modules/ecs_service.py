@@ -457,6 +457,8 @@ EXAMPLES = r"""
     capacity_provider_strategy:
       - {capacity_provider: FARGATE, weight: 1, base: 1}
       - {capacity_provider: FARGATE_SPOT, weight: 3}
+    deployment:
+      alarms: [production-backend-5xx]   # an existing CloudWatch alarm: in ALARM during a deploy -> rollback
     autoscaling:
       min_capacity: 2
       max_capacity: 10
