@@ -15,6 +15,7 @@ import base64
 import json
 import re
 
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -89,6 +90,30 @@ def parse_aws_document(text):
     except ValueError:
         return None
     return document if isinstance(document, dict) else None
+
+
+def same_policy(current, wanted):
+    """Whether two repository policies grant the same: AWS may give back what was set in another form (an
+    account ID principal as ``arn:aws:iam::<id>:root``, a one-element list as its element, lists in
+    another order), which amazon.aws's ``compare_policies`` reads as equal."""
+    if current is None or wanted is None:
+        return current == wanted
+    return not compare_policies(current, wanted)
+
+
+def same_lifecycle(current, wanted):
+    """Whether two lifecycle policies have the same rules, in whatever order they are listed (ECR
+    evaluates them by ``rulePriority``)."""
+    if current is None or wanted is None:
+        return current == wanted
+
+    def by_priority(document):
+        rules = document.get("rules")
+        if not isinstance(rules, list):
+            return document
+        return dict(document, rules=sorted(rules, key=lambda rule: str(rule.get("rulePriority"))))
+
+    return by_priority(current) == by_priority(wanted)
 
 
 def render_lifecycle(keep_tagged, expire_untagged_days):

@@ -18,7 +18,8 @@ MATCHER_RE = re.compile(r"^[2-4]\d\d(-[2-4]\d\d)?(,[2-4]\d\d(-[2-4]\d\d)?)*$")
 MAX_NAME = 32
 MAX_PRIORITY = 50000
 PRIORITY_STEP = 10
-MAX_CONDITION_VALUES = 5  # AWS: at most 5 match values per rule
+MAX_CONDITION_VALUES = 5  # AWS: at most 5 match values per rule ...
+MAX_VALUES_PER_CONDITION = 3  # ... and 3 per condition (path-pattern, host-header)
 MAX_CONDITION_LENGTH = 128
 HEALTH_CHECK_DEFAULTS = {"path": "/", "interval": 15, "timeout": 5, "healthy_threshold": 2,
                          "unhealthy_threshold": 3, "matcher": "200-399"}
@@ -90,6 +91,9 @@ def rule_spec(field, options, tg_names, prefix=""):
         raise ValidationError(field, f"has {len(paths) + len(hosts)} path patterns and host headers; AWS allows "
                                      f"{MAX_CONDITION_VALUES} per rule")
     for key, values in (("path_patterns", paths), ("host_headers", hosts)):
+        if len(values) > MAX_VALUES_PER_CONDITION:
+            raise ValidationError(f"{field}.{key}", f"has {len(values)} values; AWS allows "
+                                                    f"{MAX_VALUES_PER_CONDITION} per condition (split the rule)")
         for index, value in enumerate(values):
             if not value or len(value) > MAX_CONDITION_LENGTH:
                 raise ValidationError(f"{field}.{key}[{index}]", f"{value!r} must be 1-{MAX_CONDITION_LENGTH} "

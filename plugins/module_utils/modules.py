@@ -17,6 +17,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.common import C
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import COLLECTION_VERSION
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import text_tags
 
 # botocore's own retry layer is switched off for our clients: every call goes through one of our
 # wrappers, which retry with AWSRetry (throttling and transient 5xx), and creates that are not
@@ -35,6 +36,13 @@ class SeedAWSModule(AnsibleAWSModule):
         gc.disable()
         super().__init__(**kwargs)
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
+        # The tags a module writes (it has purge_tags): text before anything uses them (YAML makes
+        # ``1234`` an int and ``true`` a bool; botocore refuses both, and a compare would never match).
+        if "purge_tags" in self.argument_spec and isinstance(self.params.get("tags"), dict):
+            try:
+                self.params["tags"] = text_tags(self.params["tags"])
+            except SeedAWSError as e:
+                self.fail_json_aws_error(e)
 
     def _should_inject_warnings(self):
         # amazon.aws 10.1.2 passes the module's warnings to exit_json/fail_json again on ansible-core >= 2.19,

@@ -14,6 +14,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import is_transient
 
 TAG_ENVIRONMENT = "seed:environment"
@@ -22,6 +23,30 @@ TAG_COMPONENT = "seed:component"
 TAG_AZ = "seed:az"
 TAG_MANAGED_BY = "seed:managed-by"
 IDENTITY_KEYS = (TAG_ENVIRONMENT, TAG_NAME, TAG_COMPONENT, TAG_AZ, TAG_MANAGED_BY)
+# What every AWS service that takes tags accepts (some allow more; none less).
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+
+
+def text_tags(tags):
+    """User tags as AWS stores them: text keys and values - a YAML number as written (``1234``), a
+    boolean lower-case (``true``), an empty value as ``""`` - so they are sent as text and compared as
+    AWS returns them. A key AWS reserves (``aws:``), a list or dict value, or a key or value longer than
+    AWS allows fails naming the tag."""
+    out = {}
+    for key, value in tags.items():
+        key = str(key)
+        if not 1 <= len(key) <= MAX_TAG_KEY:
+            raise ValidationError("tags", f"tag key {key!r} must be 1-{MAX_TAG_KEY} characters long")
+        if key.lower().startswith("aws:"):
+            raise ValidationError("tags", f"tag key {key!r} is reserved (aws:* system tags)")
+        if isinstance(value, (dict, list, tuple, set)):
+            raise ValidationError(f"tags.{key}", "must be text, a number or a boolean")
+        value = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        if len(value) > MAX_TAG_VALUE:
+            raise ValidationError(f"tags.{key}", f"is longer than {MAX_TAG_VALUE} characters")
+        out[key] = value
+    return out
 
 
 def identity_tags(environment, name, component=None, az=None):

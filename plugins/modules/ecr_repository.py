@@ -253,6 +253,12 @@ class RepositoryManager:
         facts_before = dict(self.facts)
         before = ecr.managed_view(self.facts)
         self._check_create_only()
+        # The same documents in the form AWS gives them back are no change (and no diff).
+        if spec.manage_policy and self.facts and ecr.same_policy(self.facts.get("policy"), spec.policy):
+            spec.policy = self.facts.get("policy")
+        if spec.manage_lifecycle and self.facts and ecr.same_lifecycle(self.facts.get("lifecycle_policy"),
+                                                                       spec.lifecycle_policy):
+            spec.lifecycle_policy = self.facts.get("lifecycle_policy")
         after = ecr.desired_view(spec, before)
 
         if not self.facts:

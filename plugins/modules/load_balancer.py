@@ -185,12 +185,15 @@ options:
         type: str
         required: true
       path_patterns:
-        description: Path patterns, like C(/api/*).
+        description:
+          - Path patterns, like C(/api/*). At most 3 (AWS allows 3 values per condition, 5 per rule with
+            O(rules[].host_headers)).
         type: list
         elements: str
         default: []
       host_headers:
-        description: Host names, like C(api.example.com) or C(*.example.com).
+        description:
+          - Host names, like C(api.example.com) or C(*.example.com). At most 3 (see O(rules[].path_patterns)).
         type: list
         elements: str
         default: []

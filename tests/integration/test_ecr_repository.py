@@ -119,6 +119,20 @@ def test_full_lifecycle(clean_aws, ansible):
     same = ansible.module("ecr_repository", dict(BASE, policy=reordered))
     assert same["changed"] is False and same["actions"] == [], same.get("msg")
     assert clean_aws.requests()["writes"] == 0
+    # The same grant written the way AWS may give it back (an account principal as the account ID, a
+    # one-action list as a string, the actions in another order): no change, no diff, no write. (AWS stores
+    # an account principal as arn:aws:iam::<id>:root; the local AWS keeps the text, so it is set here.)
+    statement = dict(POLICY["Statement"][0], Principal={"AWS": "123456789012"},
+                     Action=list(reversed(POLICY["Statement"][0]["Action"])))
+    clean_aws.reset_counts()
+    equivalent = ansible.module("ecr_repository", dict(BASE, policy=dict(POLICY, Statement=[statement])), diff=True)
+    assert equivalent["changed"] is False and clean_aws.requests()["writes"] == 0, equivalent.get("actions")
+    assert equivalent["diff"]["before"] == equivalent["diff"]["after"]
+    # Lifecycle rules listed in another order are the same rules (ECR goes by rulePriority).
+    clean_aws.reset_counts()
+    swapped = {"rules": list(reversed(lifecycle(30)["rules"]))}
+    again = ansible.module("ecr_repository", dict(BASE, lifecycle=None, lifecycle_policy=swapped))
+    assert again["changed"] is False and clean_aws.requests()["writes"] == 0, again.get("actions")
 
     # Update everything that can change in place: one write per action.
     updated = converge(ansible, clean_aws, dict(BASE, scan_on_push=False, image_tag_mutability="MUTABLE",

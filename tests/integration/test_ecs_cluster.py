@@ -37,3 +37,22 @@ def test_bad_input_creates_nothing(clean_aws, ansible):
         {"capacity_provider": "EC2_ASG"}]})
     assert result.get("failed") and result["msg"].startswith("default_capacity_provider_strategy[0].capacity_provider:")
     assert clean_aws.requests()["total"] == 0
+
+
+def test_tag_values_that_yaml_reads_as_numbers_or_booleans_are_tagged_as_text(clean_aws, ansible):
+    """``cost_center: 1234`` or ``billable: true`` in YAML are an int and a bool: AWS tag values are strings,
+    so every module sends them as text (booleans lower-case) and a rerun compares them as such."""
+    args = {"name": "it-tags", "tags": {"cost_center": 1234, "billable": True, "ratio": 0.5}}
+    converge(ansible, clean_aws, args, "ecs_cluster")
+    ecs = boto3_client("ecs", clean_aws.endpoint_url)
+    arn = ecs.describe_clusters(clusters=["it-tags"])["clusters"][0]["clusterArn"]
+    tags = {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=arn)["tags"]}
+    assert {k: tags[k] for k in ("cost_center", "billable", "ratio")} == {
+        "cost_center": "1234", "billable": "true", "ratio": "0.5"}
+
+    clean_aws.reset_counts()
+    for bad, field in (({"team": ["a", "b"]}, "tags.team"), ({"team": {"a": 1}}, "tags.team"),
+                       ({"aws:team": "x"}, "tags"), ({"team": "x" * 257}, "tags.team")):
+        result = ansible.module("ecs_cluster", dict(args, tags=bad))
+        assert result.get("failed") and result["msg"].startswith(field + ":"), result.get("msg")
+    assert clean_aws.requests()["total"] == 0

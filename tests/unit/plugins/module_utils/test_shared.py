@@ -16,6 +16,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.retries import 
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import create_once
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import resource_tags
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_delta
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import text_tags
 from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import fail_wait
 from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_for
 
@@ -120,3 +121,24 @@ def test_already_done_treats_duplicate_as_success():
     assert authorize() is None
     with pytest.raises(ClientError):
         other()
+
+
+def test_tag_values_become_the_text_aws_stores():
+    assert text_tags({"cost_center": 1234, "billable": True, "off": False, "ratio": 0.5, "empty": None,
+                      "team": "web"}) == {"cost_center": "1234", "billable": "true", "off": "false", "ratio": "0.5",
+                                          "empty": "", "team": "web"}
+
+
+@pytest.mark.parametrize("tags, field", [
+    ({"team": ["a"]}, "tags.team"),
+    ({"team": {"a": 1}}, "tags.team"),
+    ({"team": "x" * 257}, "tags.team"),
+    ({"aws:team": "x"}, "tags"),
+    ({"AWS:team": "x"}, "tags"),
+    ({"k" * 129: "x"}, "tags"),
+    ({"": "x"}, "tags"),
+])
+def test_tags_aws_cannot_store_name_the_tag(tags, field):
+    with pytest.raises(SeedAWSError) as e:
+        text_tags(tags)
+    assert e.value.field == field and e.value.message.startswith(field + ": ")

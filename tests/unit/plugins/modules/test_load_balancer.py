@@ -64,6 +64,8 @@ def rule(target, paths=(), hosts=(), priority=None):
     (dict(rules=[rule("web")]), "rules[0]"),
     (dict(rules=[rule("web", ["/a", "/b", "/c"], ["a.example", "b.example", "c.example"])]), "rules[0]"),
     (dict(rules=[rule("web", ["/a", "/a"])]), "rules[0].path_patterns"),
+    (dict(rules=[rule("web", ["/a", "/b", "/c", "/d"])]), "rules[0].path_patterns"),
+    (dict(rules=[rule("web", [], ["a.example", "b.example", "c.example", "d.example"])]), "rules[0].host_headers"),
     (dict(rules=[rule("web", ["/a"], priority=0)]), "rules[0].priority"),
     (dict(wait_timeout=-1), "wait_timeout"),
     (dict(state="absent", subnets=None, wait_timeout=-30), "wait_timeout"),
