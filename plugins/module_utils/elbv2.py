@@ -121,11 +121,22 @@ def _describe_tags(client, arns):
 
 
 def describe_tags(client, arns):
-    """{arn: {key: value}} of any number of resources (DescribeTags takes 20 at a time)."""
+    """{arn: {key: value}} of any number of resources (DescribeTags takes 20 at a time); a resource that
+    is gone is left out.
+
+    One ARN of a batch that no longer exists (a target group deleted since it was listed) fails the whole
+    call with a "not found" answer: the batch's other resources are then read one by one, so their tags are
+    not taken for none (which would re-tag a load balancer, or adopt or ignore a target group)."""
     arns = list(arns)
     tags = {}
     for start in range(0, len(arns), DESCRIBE_TAGS_BATCH):
-        tags.update(_describe_tags(client, arns[start:start + DESCRIBE_TAGS_BATCH]))
+        batch = arns[start:start + DESCRIBE_TAGS_BATCH]
+        found = _describe_tags(client, batch)
+        if len(batch) > 1 and any(arn not in found for arn in batch):
+            for arn in batch:
+                if arn not in found:
+                    found.update(_describe_tags(client, [arn]))
+        tags.update(found)
     return tags
 
 

@@ -217,6 +217,15 @@ class ClusterManager:
         if cluster.get("activeServicesCount"):
             raise SeedAWSError(message=f"name: cluster {self.name} still runs {cluster['activeServicesCount']} "
                                        "service(s); delete them first (ecs_service state=absent)")
+        # DeleteCluster also refuses a cluster with tasks (standalone ones: scheduled or one-off jobs) or
+        # container instances: say so before the write, in check mode too.
+        tasks = (cluster.get("runningTasksCount") or 0) + (cluster.get("pendingTasksCount") or 0)
+        instances = cluster.get("registeredContainerInstancesCount") or 0
+        if tasks or instances:
+            held = ", ".join(part for part in (f"{tasks} running or pending task(s)" if tasks else "",
+                                               f"{instances} container instance(s)" if instances else "") if part)
+            raise SeedAWSError(message=f"name: cluster {self.name} still has {held}; stop or deregister them "
+                                       "first (ECS refuses to delete it)")
         self._do(f"delete cluster {self.name}", ecs.delete_cluster, self.ecs, self.name)
         return view(cluster), None, None
 

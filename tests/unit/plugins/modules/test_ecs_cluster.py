@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the seed.aws_migration collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ecs_cluster state=absent on clusters ECS refuses to delete, with DescribeClusters answers shaped as AWS
+gives them. Not an integration test: the local AWS (moto 5.2.5) counts no standalone task in
+``runningTasksCount`` and registers no container instance for Fargate, so it cannot show these clusters."""
+
+import pytest
+
+from ansible_collections.seed.aws_migration.plugins.module_utils import ecs
+from ansible_collections.seed.aws_migration.plugins.modules import ecs_cluster
+from ansible_collections.seed.aws_migration.tests.unit.plugins.modules.module_runner import run_module
+
+CLUSTER = {"clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/jobs", "clusterName": "jobs",
+           "status": "ACTIVE", "registeredContainerInstancesCount": 0, "runningTasksCount": 0,
+           "pendingTasksCount": 0, "activeServicesCount": 0, "capacityProviders": ["FARGATE", "FARGATE_SPOT"],
+           "defaultCapacityProviderStrategy": [], "settings": [{"name": "containerInsights", "value": "enabled"}],
+           "tags": []}
+
+
+def run(monkeypatch, cluster, check_mode):
+    deleted = []
+    monkeypatch.setattr(ecs_cluster.SeedAWSModule, "seed_client", lambda self, service: object())
+    monkeypatch.setattr(ecs, "describe_clusters", lambda client, names: [cluster])
+    monkeypatch.setattr(ecs, "delete_cluster", lambda client, name: deleted.append(name))
+    return run_module(monkeypatch, ecs_cluster, {"name": "jobs", "state": "absent"}, check_mode), deleted
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+@pytest.mark.parametrize("counts, held", [
+    ({"runningTasksCount": 1}, "1 running or pending task(s)"),
+    ({"pendingTasksCount": 2, "runningTasksCount": 1}, "3 running or pending task(s)"),
+    ({"registeredContainerInstancesCount": 2}, "2 container instance(s)"),
+    ({"runningTasksCount": 1, "registeredContainerInstancesCount": 1},
+     "1 running or pending task(s), 1 container instance(s)"),
+])
+def test_a_cluster_holding_tasks_or_instances_is_refused_before_the_delete(monkeypatch, check_mode, counts, held):
+    """DeleteCluster refuses a cluster with tasks (a standalone job) or container instances: the module
+    says what holds it before any write, and check mode predicts the same failure."""
+    result, deleted = run(monkeypatch, dict(CLUSTER, **counts), check_mode)
+    assert result["failed"] and result["msg"] == (f"name: cluster jobs still has {held}; stop or deregister them "
+                                                  "first (ECS refuses to delete it)")
+    assert deleted == []
+
+
+def test_an_idle_cluster_is_deleted(monkeypatch):
+    result, deleted = run(monkeypatch, CLUSTER, check_mode=False)
+    assert not result.get("failed") and result["actions"] == ["delete cluster jobs"] and deleted == ["jobs"]
