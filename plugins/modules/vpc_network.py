@@ -326,6 +326,7 @@ network:
 """
 
 import hashlib
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ec2
@@ -363,8 +364,13 @@ def _permission(rule_text, sg_ids):
     permission = {"IpProtocol": "-1"}
     if ports != "all":
         protocol, _sep, port_range = ports.partition("/")
-        low, _sep, high = port_range.partition("-")
-        permission = {"IpProtocol": protocol, "FromPort": int(low), "ToPort": int(high or low)}
+        permission = {"IpProtocol": protocol}
+        # "443", "1000-2000", ICMP "-1" (all types) or "8--1" (type 8, all codes); a protocol without
+        # ports (ESP, "50/None") has none.
+        found = re.match(r"^(-?\d+)(?:-(-?\d+))?$", port_range)
+        if found:
+            low = int(found.group(1))
+            permission.update(FromPort=low, ToPort=low if found.group(2) is None else int(found.group(2)))
     if peer.startswith("sg:") or peer.startswith("sg-"):
         permission["UserIdGroupPairs"] = [{"GroupId": sg_ids.get(peer, peer)}]
     elif peer.startswith("pl-"):

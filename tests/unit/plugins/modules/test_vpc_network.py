@@ -63,6 +63,10 @@ def test_bad_input_fails_before_any_client(monkeypatch, empty_account):
     ("all 0.0.0.0/0", {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}),
     ("tcp/1000-2000 ::/0", {"IpProtocol": "tcp", "FromPort": 1000, "ToPort": 2000, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}),
     ("tcp/443 pl-123", {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": "pl-123"}]}),
+    # Rules added by hand that the module revokes: ICMP (all types; one type, all codes), a protocol without ports.
+    ("icmp/-1 0.0.0.0/0", {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}),
+    ("icmp/8--1 10.0.0.0/8", {"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}),
+    ("50/None 10.0.0.0/8", {"IpProtocol": "50", "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}),
 ])
 def test_rules_become_ip_permissions(rule, permission):
     assert vpc_network._permission(rule, {"sg:app": "sg-app"}) == permission
