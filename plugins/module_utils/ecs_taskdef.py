@@ -133,7 +133,7 @@ def validate_ecs_name(field, value, what):
 
 
 # A whole Secrets Manager secret (what repositoryCredentials.credentialsParameter takes).
-REGISTRY_SECRET = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:]+$")
+REGISTRY_SECRET = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:]+-[A-Za-z0-9]{6}$")
 
 CREDENTIAL_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY",
                              re.IGNORECASE)
@@ -172,8 +172,8 @@ def validate_task(task, field="task"):
         if credentials:
             if not REGISTRY_SECRET.match(credentials):
                 raise ValidationError(f"{where}.repository_credentials", f"{credentials!r} is not the ARN of a "
-                                      "Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>, "
-                                      "the whole secret: no JSON key)")
+                                      "Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-"
+                                      "<6 characters>: the full ARN, the whole secret, no JSON key)")
             if ECR_IMAGE_RE.match(container.get("image") or ""):
                 raise ValidationError(f"{where}.repository_credentials", "is for images of other registries; ECS "
                                       f"pulls the ECR image {container['image']} with the execution role")

@@ -30,7 +30,10 @@ ECR_IMAGE_RE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]
                           r"(?P<repo>[^:@]+)")
 POLICY_NAME = "seed-least-privilege"
 KMS_KEY_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
-SECRET_RE = re.compile(r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:]+|ssm:[a-z0-9-]+:\d{12}:parameter/.+)$")
+# A Secrets Manager ARN with the 6 characters Secrets Manager appends to the name (``db-AbCdEf``): IAM matches
+# a request against that full ARN, so a policy naming the partial one (``secret:db``) would never allow it.
+SECRET_RE = re.compile(r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:]+-[A-Za-z0-9]{6}|"
+                       r"ssm:[a-z0-9-]+:\d{12}:parameter/.+)$")
 ACCESS_POINT_RE = re.compile(r"^arn:(?P<partition>aws[a-z-]*):elasticfilesystem:(?P<region>[a-z0-9-]+):"
                              r"(?P<account>\d{12}):access-point/fsap-[0-9a-f]+$")
 FILE_SYSTEM_RE = re.compile(r"^fs-[0-9a-f]+$")
@@ -70,7 +73,9 @@ def validate_references(containers=(), kms_keys=(), s3_prefixes=(), efs_access_p
         for name, value in sorted((container.get("secrets") or {}).items()):
             if not SECRET_RE.match(secret_arn(value)):
                 raise ValidationError(f"{field}.containers[{index}].secrets.{name}",
-                                      f"{value!r} is not a Secrets Manager secret or SSM parameter ARN")
+                                      f"{value!r} is not a Secrets Manager secret or SSM parameter ARN (a secret by "
+                                      "its full ARN, with the 6 characters Secrets Manager adds to the name, as "
+                                      "secret_info returns it: IAM does not match a partial one)")
     for index, key in enumerate(kms_keys):
         if not KMS_KEY_RE.match(key):
             raise ValidationError(f"kms_keys[{index}]", f"{key!r} is not a KMS key ARN (arn:aws:kms:<region>:"

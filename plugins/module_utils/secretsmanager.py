@@ -477,7 +477,8 @@ def matches(facts, name_prefix=None, tags=None):
 # ---------------------------------------------------------------------------------------------
 SM_MISSING_CODES = ["ResourceNotFoundException", "NotFoundException"]
 # DeleteSecret on a secret already scheduled for deletion: an earlier attempt whose response was lost did it.
-_ALREADY_DELETED = "marked deleted"
+# AWS says "...because it was marked for deletion"; moto "...currently marked deleted".
+_ALREADY_DELETED = ("marked for deletion", "marked deleted")
 
 
 H = error_handler(*SM_MISSING_CODES)  # Secrets Manager's (and KMS's) "not found" codes too
@@ -569,7 +570,7 @@ def delete_secret(client, name, recovery_window_days):
     try:
         client.delete_secret(**params)
     except is_boto3_error_code("InvalidRequestException") as e:
-        if _ALREADY_DELETED not in str(e):
+        if not any(text in str(e) for text in _ALREADY_DELETED):
             raise
     return True
 

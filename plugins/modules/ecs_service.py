@@ -615,6 +615,10 @@ def validate(params):
                                                              f"{ports[lb['container_name']]})")
     if not params["capacity_provider_strategy"]:
         raise ValidationError("capacity_provider_strategy", "needs at least one capacity provider")
+    spot = any(entry.get("capacity_provider") == "FARGATE_SPOT" for entry in params["capacity_provider_strategy"])
+    if task.get("cpu_architecture") == "ARM64" and spot:
+        raise ValidationError("capacity_provider_strategy", "FARGATE_SPOT runs X86_64 tasks only; with "
+                                                            "task.cpu_architecture=ARM64 use FARGATE alone")
     deployment = params["deployment"]
     if not 0 <= deployment["minimum_healthy_percent"] <= 100:
         raise ValidationError("deployment.minimum_healthy_percent", "must be 0-100")

@@ -342,7 +342,8 @@ class SecretManager:
             else:
                 self.facts["field_names"] = None
             if spec.manage_policy:
-                self.facts["resource_policy"] = sm.get_resource_policy(self.client, spec.name)
+                # GetResourcePolicy refuses a secret scheduled for deletion too: read after the restore.
+                self.facts["resource_policy"] = None if deleted else sm.get_resource_policy(self.client, spec.name)
         facts_before = self._with_value(self.facts)
         before = self._view()
 
@@ -351,6 +352,12 @@ class SecretManager:
         else:
             if deleted:
                 value_known = self._restore(has_version)
+                if spec.manage_policy and not self.check_mode:
+                    self.facts["resource_policy"] = sm.get_resource_policy(self.client, spec.name)
+                elif spec.manage_policy:
+                    self.module.warn(f"secret {spec.name} is scheduled for deletion: check mode cannot read its "
+                                     "resource policy, so it predicts putting it; the real run compares it after "
+                                     "restoring the secret")
             self._ensure_metadata()
             self._ensure_value(described, has_version, value_known)
             self._ensure_policy()

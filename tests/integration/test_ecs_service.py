@@ -202,6 +202,11 @@ def test_services_started_without_waiting_are_awaited_together(platform, clean_a
     (lambda a: container(a).update(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/seed/backend:1",
                                    repository_credentials=SECRET), "task.containers[0].repository_credentials"),
     (lambda a: a.update(deployment={"alarms": ["backend-5xx", " "]}), "deployment.alarms"),
+    # A partial secret ARN (no 6-character suffix): a policy naming it would never match the secret.
+    (lambda a: container(a).update(repository_credentials=SECRET[:-len("-AbCdEf")]),
+     "task.containers[0].repository_credentials"),
+    (lambda a: container(a)["secrets"].update(DB_PASSWORD=SECRET[:-len("-AbCdEf")] + ":password::"),
+     "task.containers[0].secrets.DB_PASSWORD"),
     (lambda a: a.update(deployment={"alarms": ["backend-5xx", "backend-5xx"]}), "deployment.alarms"),
 ])
 def test_bad_input_deploys_nothing(platform, clean_aws, ansible, mutate, field):

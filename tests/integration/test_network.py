@@ -119,6 +119,27 @@ def test_rules_added_by_hand_of_any_protocol_are_revoked(clean_aws, ansible):
     converge(ansible, clean_aws, dict(args, state="absent"))
 
 
+def test_tags_not_given_leave_other_tags_alone(clean_aws, ansible):
+    """Without ``tags`` the tags other tools set (cost allocation, backup) stay; ``tags: {}`` purges them."""
+    args = dict(name="tagged", environment="it", cidr="10.54.0.0/20", nat_mode="none",
+                security_groups={"enabled": False})
+    network = converge(ansible, clean_aws, args)["network"]
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    ec2.create_tags(Resources=[network["vpc_id"]], Tags=[{"Key": "backup", "Value": "daily"}])
+
+    def vpc_tags():
+        vpc = ec2.describe_vpcs(VpcIds=[network["vpc_id"]])["Vpcs"][0]
+        return {t["Key"]: t["Value"] for t in vpc.get("Tags", [])}
+
+    clean_aws.reset_counts()
+    kept = ansible.module("vpc_network", args, diff=True)
+    assert kept["changed"] is False and clean_aws.requests()["writes"] == 0, kept.get("actions")
+    assert kept["diff"]["before"] == kept["diff"]["after"] and vpc_tags()["backup"] == "daily"
+    purged = converge(ansible, clean_aws, dict(args, tags={}))
+    assert purged["actions"] == ["remove tags backup from vpc"] and "backup" not in vpc_tags()
+    converge(ansible, clean_aws, dict(args, state="absent"))
+
+
 def test_two_networks_do_not_touch_each_other(clean_aws, ansible):
     one = dict(name="one", environment="it", cidr="10.60.0.0/16", nat_mode="single")
     two = dict(name="two", environment="it", cidr="10.61.0.0/16", nat_mode="single")

@@ -187,6 +187,31 @@ def test_generated_json_secret_lifecycle(clean_aws, ansible):
     assert "ResourceNotFoundException" in str(e.value)
 
 
+def test_a_secret_with_a_resource_policy_is_restored(clean_aws, ansible):
+    """AWS refuses GetResourcePolicy on a secret scheduled for deletion (the local AWS is patched to, as
+    tools/moto_fidelity_secretsmanager.py says): state=present restores the secret first and compares its
+    policy after. Check mode cannot read it, says so, and predicts putting it."""
+    args = {"name": "seed/test/shared", "generate": {}, "resource_policy": POLICY}
+    converge(ansible, clean_aws, args)
+    converge(ansible, clean_aws, {"name": "seed/test/shared", "state": "absent", "recovery_window_days": 7})
+    clean_aws.reset_counts()
+    check = ansible.module("secret", args, check=True)
+    assert not check.get("failed"), check.get("msg")
+    assert check["actions"][0].startswith("restore secret seed/test/shared")
+    assert check["actions"][1].startswith("put resource policy of secret seed/test/shared")
+    assert any("cannot read its resource policy" in w for w in check.get("warnings", []))
+    assert clean_aws.requests()["writes"] == 0
+    restored = ansible.module("secret", args)
+    assert not restored.get("failed"), restored.get("msg")
+    assert len(restored["actions"]) == 1 and restored["actions"][0].startswith("restore secret seed/test/shared")
+    assert restored["secret"]["resource_policy"] == POLICY
+    clean_aws.reset_counts()
+    assert ansible.module("secret", args)["changed"] is False and clean_aws.requests()["writes"] == 0
+    # Deleting it again with a window, twice (a retry after a lost answer gets AWS's "marked for deletion"):
+    # the second run finds it scheduled and has nothing to do.
+    converge(ansible, clean_aws, {"name": "seed/test/shared", "state": "absent", "recovery_window_days": 7})
+
+
 def test_scheduled_deletion_is_forced_with_zero_window(clean_aws, ansible):
     converge(ansible, clean_aws, {"name": "seed/test/token", "generate": {}})
     converge(ansible, clean_aws, {"name": "seed/test/token", "state": "absent"})

@@ -158,6 +158,11 @@ def params(**overrides):
     (dict(load_balancers=[{"target_group_arn": "arn:tg", "container_name": "api", "container_port": 8080}]),
      "load_balancers[0].container_name"),
     (dict(capacity_provider_strategy=[]), "capacity_provider_strategy"),
+    (dict(task={"cpu": 256, "memory": 512, "cpu_architecture": "ARM64",
+                "containers": [{"name": "web", "image": "x", "ports": [8080]}]},
+          capacity_provider_strategy=[{"capacity_provider": "FARGATE", "weight": 1, "base": 1},
+                                      {"capacity_provider": "FARGATE_SPOT", "weight": 3, "base": 0}]),
+     "capacity_provider_strategy"),
     (dict(deployment={"minimum_healthy_percent": 150, "maximum_percent": 200}), "deployment.minimum_healthy_percent"),
     (dict(deployment={"minimum_healthy_percent": 100, "maximum_percent": 200, "alarms": [""]}), "deployment.alarms"),
     (dict(deployment={"minimum_healthy_percent": 100, "maximum_percent": 200, "alarms": ["a" * 256]}),
@@ -187,6 +192,11 @@ FS = f"arn:aws:elasticfilesystem:eu-west-1:{ACCOUNT}:file-system/fs-0123456789ab
     (dict(efs_access_points=[{"file_system_id": "fs-0123456789abcdef0", "access_point_arn": "fsap-1",
                               "read_only": False}]), "efs_access_points[0].access_point_arn"),
     (dict(kms_keys=["alias/app"]), "kms_keys[0]"),
+    # A partial secret ARN (no 6-character suffix): IAM would never match the policy naming it.
+    (dict(task={"cpu": 256, "memory": 512, "containers": [
+        {"name": "web", "image": "x", "ports": [8080],
+         "secrets": {"DB": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:prod/db"}}]}),
+     "task.containers[0].secrets.DB"),
     (dict(task={"cpu": 256, "memory": 512, "containers": [
         {"name": "web", "image": "x", "ports": [8080], "secrets": {"DB": "prod/db"}}]}),
      "task.containers[0].secrets.DB"),

@@ -359,3 +359,31 @@ def test_absent(monkeypatch):
     rec = Recorder(monkeypatch, described=existing(DeletedDate=1700000000))
     result = run_module(monkeypatch, secret, {"name": "seed/prod/db", "state": "absent"}, check_mode=False)
     assert result["actions"] == [] and rec.calls == ["describe"]
+
+
+class _DeletingClient:
+    """DeleteSecret answering as AWS does for a secret an earlier, lost-answer attempt already scheduled."""
+
+    def __init__(self, message):
+        from botocore.exceptions import ClientError
+        self.error = ClientError({"Error": {"Code": "InvalidRequestException", "Message": message}}, "DeleteSecret")
+        self.calls = 0
+
+    def delete_secret(self, **params):
+        self.calls += 1
+        raise self.error
+
+
+@pytest.mark.parametrize("message", [
+    "You can't perform this operation on the secret because it was marked for deletion.",  # AWS
+    "You tried to perform the operation on a secret that's currently marked deleted.",  # moto
+])
+def test_a_delete_already_done_by_a_lost_attempt_counts_as_done(message):
+    client = _DeletingClient(message)
+    assert sm.delete_secret(client, "seed/x", 7) is True and client.calls == 1
+
+
+def test_another_invalid_request_on_delete_fails():
+    with pytest.raises(Exception) as e:
+        sm.delete_secret(_DeletingClient("You can't delete secret seed/x that still has replica regions"), "seed/x", 7)
+    assert "replica regions" in str(e.value)
