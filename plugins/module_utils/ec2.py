@@ -21,9 +21,11 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.retries import 
 @H.list_error_handler("describe availability zones", [])
 @retry
 def describe_availability_zones(client):
-    zones = client.describe_availability_zones(Filters=[{"Name": "state", "Values": ["available"]}])
-    return [z["ZoneName"] for z in zones["AvailabilityZones"] if z.get("ZoneType", "availability-zone") ==
-            "availability-zone"]
+    """{zone name: state} of the region's availability zones (not Local or Wavelength zones), whatever
+    their state: a zone that is impaired for a while still holds the network's subnets."""
+    zones = client.describe_availability_zones()
+    return {z["ZoneName"]: z.get("State", "available") for z in zones["AvailabilityZones"]
+            if z.get("ZoneType", "availability-zone") == "availability-zone"}
 
 
 @H.list_error_handler("describe VPCs", [])

@@ -38,11 +38,16 @@ class SeedAWSModule(AnsibleAWSModule):
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
         # The tags a module writes (it has purge_tags): text before anything uses them (YAML makes
         # ``1234`` an int and ``true`` a bool; botocore refuses both, and a compare would never match).
-        if "purge_tags" in self.argument_spec and isinstance(self.params.get("tags"), dict):
-            try:
-                self.params["tags"] = text_tags(self.params["tags"])
-            except SeedAWSError as e:
-                self.fail_json_aws_error(e)
+        if "purge_tags" in self.argument_spec:
+            if self.params.get("tags") is None:
+                # No tags given: the resource's tags are left as they are (amazon.aws's convention, the
+                # documented one); purge_tags only applies to the tags a task names.
+                self.params["purge_tags"] = False
+            elif isinstance(self.params["tags"], dict):
+                try:
+                    self.params["tags"] = text_tags(self.params["tags"])
+                except SeedAWSError as e:
+                    self.fail_json_aws_error(e)
 
     def _should_inject_warnings(self):
         # amazon.aws 10.1.2 passes the module's warnings to exit_json/fail_json again on ansible-core >= 2.19,

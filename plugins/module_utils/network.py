@@ -271,21 +271,30 @@ class Layout:
         return az if az in self.nat_azs else self.nat_azs[0]
 
 
-def resolve_layout(spec, region_azs):
-    """Pick the zones and the subnet CIDRs. ``region_azs``: the region's available zone names."""
-    available = sorted(region_azs)
+def resolve_layout(spec, region_azs, existing_azs=()):
+    """Pick the zones and the subnet CIDRs. ``region_azs``: the region's zones, ``{name: state}`` (a list:
+    all available); ``existing_azs``: the zones the network's subnets are in already.
+
+    A zone the network already uses stays chosen whatever its state: a zone that is ``impaired`` or
+    ``constrained`` for a while must not make a run tear down the subnets, NAT gateway and route table
+    there. New subnets only go to ``available`` zones."""
+    states = region_azs if isinstance(region_azs, dict) else {az: "available" for az in region_azs}
+    existing = {az for az in existing_azs if az in states}
+    available = sorted(az for az, state in states.items() if state == "available" or az in existing)
     if spec.requested_azs:
         for index, az in enumerate(spec.requested_azs):
             if az not in available:
+                state = f" (it is {states[az]})" if az in states else ""
                 raise ValidationError(f"availability_zones[{index}]", f"{az} is not an available zone of this "
-                                                                      f"region ({', '.join(available) or 'none'})")
+                                                                      f"region{state} ({', '.join(available) or 'none'})")
         azs = list(spec.requested_azs)
     else:
         usable = [az for az in available if AZ_RE.match(az)]
         if spec.az_count > len(usable):
             raise ValidationError("az_count", f"{spec.az_count} availability zones requested but the region has "
                                               f"{len(usable)} ({', '.join(usable) or 'none'})")
-        azs = usable[:spec.az_count]
+        kept = sorted(az for az in existing if az in usable)[:spec.az_count]
+        azs = sorted(kept + [az for az in usable if az not in kept][:spec.az_count - len(kept)])
     subnets = {}
     for tier in spec.tiers:
         explicit = spec.explicit_subnets.get(tier)

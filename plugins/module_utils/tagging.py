@@ -82,9 +82,10 @@ def tags_of(resource):
 
 
 def tag_delta(current, desired, purge_tags):
-    """(to_set, to_unset) to bring ``current`` to ``desired``; identity keys are never purged."""
+    """(to_set, to_unset) to bring ``current`` to ``desired``; ``Name`` and the collection's own ``seed:*``
+    keys are never purged (a module removes one of its own markers itself, when it is no longer true)."""
     to_set, to_unset = compare_aws_tags(current, desired, purge_tags=purge_tags)
-    to_unset = [key for key in to_unset if key not in IDENTITY_KEYS and key != "Name"]
+    to_unset = [key for key in to_unset if key not in IDENTITY_KEYS and key != "Name" and not key.startswith("seed:")]
     return to_set, to_unset
 
 

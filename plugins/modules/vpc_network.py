@@ -453,7 +453,8 @@ class NetworkManager:
             zones = pool.submit(ec2.describe_availability_zones, self.ec2)
             found = pool.submit(ns.discover_vpcs, self.ec2, spec.environment, spec.name)
             region_azs, vpcs = zones.result(), found.result()
-        layout = resolve_layout(spec, region_azs)
+        if not vpcs:  # a new network: bad zone options fail before any other read (the real pick is below)
+            resolve_layout(spec, region_azs)
         if len(vpcs) > 1:
             raise SeedAWSError(message=f"Found {len(vpcs)} VPCs tagged as network {spec.environment}/{spec.name} "
                                        f"({', '.join(v['VpcId'] for v in vpcs)}); delete the extra ones")
@@ -470,6 +471,8 @@ class NetworkManager:
                                    features=self._features() | ns.vpc_features(vpc))
             if role_reads:
                 self.flow_log_role = role_reads.result()
+        # Zones of the subnets the network has stay chosen, whatever state AWS gives them today.
+        layout = resolve_layout(spec, region_azs, {az for (_tier, az) in self.obs.subnets})
         facts_before = ns.network_facts(self.obs)
         before = ns.observed_view(self.obs)
         after = desired_view(spec, layout)
@@ -981,7 +984,10 @@ class NetworkManager:
         for resource_id, component, display, az, current in self._tagged_resources():
             if resource_id in self.created:
                 continue  # tagged at creation
-            to_set, to_unset = tag_delta(current, self._tags(component, display, az), self.spec.purge_tags)
+            wanted = self._tags(component, display, az)
+            to_set, to_unset = tag_delta(current, wanted, self.spec.purge_tags)
+            if ns.TAG_FEATURES in current and ns.TAG_FEATURES not in wanted and ns.TAG_FEATURES not in to_unset:
+                to_unset.append(ns.TAG_FEATURES)  # the module's own list: it goes whatever purge_tags says
             if to_set or to_unset:
                 key = (tuple(sorted(to_set.items())), tuple(sorted(to_unset)))
                 batches.setdefault(key, []).append((resource_id, f"{component}{'/' + az if az else ''}"))

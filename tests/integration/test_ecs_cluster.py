@@ -50,6 +50,15 @@ def test_tag_values_that_yaml_reads_as_numbers_or_booleans_are_tagged_as_text(cl
     assert {k: tags[k] for k in ("cost_center", "billable", "ratio")} == {
         "cost_center": "1234", "billable": "true", "ratio": "0.5"}
 
+    # Without tags the tags are left as they are (someone else's cost tag stays); tags given are purged to.
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": "cost", "value": "shared"}])
+    clean_aws.reset_counts()
+    untouched = ansible.module("ecs_cluster", {"name": "it-tags"})
+    assert untouched["changed"] is False and clean_aws.requests()["writes"] == 0, untouched.get("actions")
+    purged = converge(ansible, clean_aws, {"name": "it-tags", "tags": {"team": "web"}}, "ecs_cluster")
+    assert purged["actions"] == ["set tags team on cluster it-tags",
+                                 "remove tags billable, cost, cost_center, ratio from cluster it-tags"]
+
     clean_aws.reset_counts()
     for bad, field in (({"team": ["a", "b"]}, "tags.team"), ({"team": {"a": 1}}, "tags.team"),
                        ({"aws:team": "x"}, "tags"), ({"team": "x" * 257}, "tags.team")):

@@ -145,3 +145,25 @@ def test_flow_log_defaults():
     spec = build_spec(params(flow_logs={"enabled": True}))
     assert spec.flow_logs == {"log_group": "/seed/test/main/vpc-flow-logs", "retention_days": 30,
                               "traffic_type": "ALL", "iam_role_arn": None, "permissions_boundary": None}
+
+
+def test_a_zone_the_network_uses_stays_chosen_when_it_is_impaired():
+    """An AWS incident (a zone ``impaired``) must not make a run move the network out of that zone - which
+    would delete its subnets, NAT gateway and route table - while new subnets only go to available zones."""
+    spec = build_spec(params(az_count=2))
+    zones = {"eu-west-1a": "available", "eu-west-1b": "impaired", "eu-west-1c": "available"}
+    assert resolve_layout(spec, zones, {"eu-west-1a", "eu-west-1b"}).azs == ["eu-west-1a", "eu-west-1b"]
+    assert resolve_layout(spec, zones).azs == ["eu-west-1a", "eu-west-1c"]  # a new network avoids it
+    # One more zone: the existing ones stay, the new one is an available one.
+    grown = resolve_layout(build_spec(params(az_count=3)), dict(zones, **{"eu-west-1d": "available"}),
+                           {"eu-west-1a", "eu-west-1b"})
+    assert grown.azs == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    # Fewer zones: the first ones of those in use stay (as before, with every zone available).
+    assert resolve_layout(build_spec(params(az_count=1)), zones, {"eu-west-1a", "eu-west-1b"}).azs == ["eu-west-1a"]
+    # A zone named explicitly must be available, unless the network is already there.
+    with pytest.raises(ValidationError) as e:
+        resolve_layout(build_spec(params(availability_zones=["eu-west-1a", "eu-west-1b"])), zones)
+    assert e.value.field == "availability_zones[1]" and "(it is impaired)" in e.value.message
+    kept = resolve_layout(build_spec(params(availability_zones=["eu-west-1a", "eu-west-1b"])), zones,
+                          {"eu-west-1a", "eu-west-1b"})
+    assert kept.azs == ["eu-west-1a", "eu-west-1b"]
