@@ -11,11 +11,15 @@ made only after a read showed the resource missing, under an API the module owns
 import re
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import paginate_all
-from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedErrorHandler as H
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
 from ansible_collections.seed.aws_migration.plugins.module_utils.logs import RETENTION_DAYS
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry_throttling
+
+# API Gateway says NotFoundException for a missing API, route, mapping, VPC link...: a delete retried after a
+# lost answer then counts as done, a read as "not there".
+H = error_handler("NotFoundException")
 
 STAGE = "$default"
 METHODS = ("ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -182,6 +186,12 @@ def throttling_view(settings):
     if burst is None and rate is None:
         return None
     return {"burst_limit": None if burst is None else int(burst), "rate_limit": None if rate is None else float(rate)}
+
+
+def without_throttling(settings):
+    """Route settings without their throttling limits: what the wanted limits replace (a limit no longer
+    given goes, instead of surviving in the settings sent back)."""
+    return {k: v for k, v in (settings or {}).items() if k not in ("ThrottlingBurstLimit", "ThrottlingRateLimit")}
 
 
 def throttling_to_api(throttling):

@@ -720,14 +720,15 @@ class ApiManager:
         stage = obs.stage
         params = {}
         if not stage or wanted["throttling"] != (before or {}).get("stage", {}).get("throttling"):
-            params["DefaultRouteSettings"] = dict(((stage or {}).get("DefaultRouteSettings") or {}),
+            params["DefaultRouteSettings"] = dict(api.without_throttling((stage or {}).get("DefaultRouteSettings")),
                                                   **api.throttling_to_api(wanted["throttling"]))
         empty = {"route_throttling": {}, "access_log": None, "auto_deploy": False, "throttling": None}
         current = api.stage_view(stage) or empty
         changed_routes = {key: value for key, value in wanted["route_throttling"].items()
                           if current["route_throttling"].get(key) != value}
         if changed_routes:
-            params["RouteSettings"] = {key: dict(((stage or {}).get("RouteSettings") or {}).get(key) or {},
+            params["RouteSettings"] = {key: dict(api.without_throttling(((stage or {}).get("RouteSettings") or {})
+                                                                        .get(key)),
                                                  **api.throttling_to_api(value))
                                        for key, value in changed_routes.items()}
         if wanted["access_log"] and wanted["access_log"] != current["access_log"]:
@@ -785,11 +786,16 @@ class ApiManager:
         before = self.current_view(obs)
         facts_before = self.facts(obs)
         api_id = (obs.api or {}).get("ApiId")
-        for domain, mappings in self._domains_of(obs):
+        for domain, mappings, others in self._domains_of(obs):
             for mapping in mappings:
                 self._do(f"delete API mapping {domain['DomainName']}/{mapping.get('ApiMappingKey') or ''} of {label}",
                          api.delete_api_mapping, self.client, domain["DomainName"], mapping["ApiMappingId"])
-            if owned(domain, self.name, COMPONENT + "-domain"):
+            if owned(domain, self.name, COMPONENT + "-domain") and others:
+                # Deleting the domain would take the other APIs' mappings (their traffic) with it.
+                keys = ", ".join(sorted(f"{m.get('ApiMappingKey') or '(root)'} -> {m.get('ApiId')}" for m in others))
+                self.module.warn(f"domain name {domain['DomainName']} is kept: other APIs are still mapped to it "
+                                 f"({keys}); delete it once they have moved")
+            elif owned(domain, self.name, COMPONENT + "-domain"):
                 self._do(f"delete domain name {domain['DomainName']}", api.delete_domain_name, self.client,
                          domain["DomainName"])
         if api_id:
@@ -809,16 +815,16 @@ class ApiManager:
         return facts_before, before, None
 
     def _domains_of(self, obs):
-        """(domain, [mappings of this API]) for the given custom domain, or every domain this module made for it."""
+        """(domain, [mappings of this API], [mappings of other APIs]) for the given custom domain, or for every
+        domain this module made for the API or that maps it (another API's domain it was mapped onto)."""
         api_id = (obs.api or {}).get("ApiId")
-        if self.params.get("custom_domain"):
-            domains = [obs.domain] if obs.domain else []
-        else:
-            domains = [d for d in api.get_domain_names(self.client) if owned(d, self.name, COMPONENT + "-domain")]
+        domains = ([obs.domain] if obs.domain else []) if self.params.get("custom_domain") else \
+            api.get_domain_names(self.client)
         for domain in domains:
-            mappings = [m for m in api.get_api_mappings(self.client, domain["DomainName"])
-                        if m.get("ApiId") == api_id] if api_id else []
-            yield domain, mappings
+            every = api.get_api_mappings(self.client, domain["DomainName"])
+            mine = [m for m in every if api_id and m.get("ApiId") == api_id]
+            if mine or owned(domain, self.name, COMPONENT + "-domain") or self.params.get("custom_domain"):
+                yield domain, mine, [m for m in every if m not in mine]
 
 
 def main():

@@ -214,3 +214,29 @@ def test_bad_input_fails_naming_the_field_with_zero_requests(clean_aws, ansible,
     result = ansible.module("http_api", dict(BASE, **extra))
     assert result.get("failed") and result["msg"].startswith(f"{field}:"), result.get("msg")
     assert clean_aws.requests()["total"] == 0
+
+
+def test_a_domain_other_apis_still_map_to_is_kept_when_its_api_goes(clean_aws, ansible, backend):
+    """API a made the custom domain; API b maps ``b`` onto it. Deleting a removes a's mapping and keeps the
+    domain - with a warning naming b's mapping - since deleting it would take b's traffic too. Once b is
+    gone, a's rerun deletes the domain."""
+    link = {"subnets": backend["subnets"], "security_groups": [backend["sg"]]}
+    common = {"vpc_link": link, "integration": {"listener_arn": backend["listener"]}}
+    domain = {"domain_name": "api.shared.example.com", "certificate_arn": CERT}
+    converge(ansible, clean_aws, dict(common, name="it-a", custom_domain=domain), "http_api")
+    b = converge(ansible, clean_aws, dict(common, name="it-b", custom_domain=dict(domain, mapping_key="b")),
+                 "http_api")
+    assert not any(a.startswith("create domain name") for a in b["actions"])  # a's domain, b's mapping
+
+    a_gone = converge(ansible, clean_aws, {"name": "it-a", "state": "absent"}, "http_api")
+    assert not any(a.startswith("delete domain name") for a in a_gone["actions"]), a_gone["actions"]
+    mappings = apigw(clean_aws).get_api_mappings(DomainName="api.shared.example.com")["Items"]
+    assert [m["ApiMappingKey"] for m in mappings] == ["b"] and mappings[0]["ApiId"] == b["http_api"]["id"]
+    warned = ansible.module("http_api", {"name": "it-a", "state": "absent"}, check=True)
+    assert any("api.shared.example.com is kept: other APIs are still mapped to it (b -> " in w
+               for w in warned.get("warnings", [])), warned.get("warnings")
+
+    converge(ansible, clean_aws, {"name": "it-b", "state": "absent"}, "http_api")
+    last = converge(ansible, clean_aws, {"name": "it-a", "state": "absent"}, "http_api")
+    assert last["actions"] == ["delete domain name api.shared.example.com"]
+    assert apigw(clean_aws).get_domain_names()["Items"] == []

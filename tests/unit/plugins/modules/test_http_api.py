@@ -291,6 +291,24 @@ def test_stage_changes_use_update_stage_and_the_deletes(monkeypatch, stubs):
     assert result["http_api"]["access_log_arn"] is None
 
 
+def test_a_throttling_limit_no_longer_given_is_left_out_of_the_update(monkeypatch, stubs):
+    """Stage throttling down to a rate limit only: UpdateStage gets the other route settings as they are and
+    the rate limit, without the old burst limit (sent back, it would survive and the next run would update
+    again, for ever)."""
+    stubber = stubs["apigatewayv2"]
+    expect_reads(stubber)
+    updated = dict(copy.deepcopy(STAGE), DefaultRouteSettings={"DetailedMetricsEnabled": False,
+                                                               "ThrottlingRateLimit": 100.0})
+    stubber.add_response("update_stage", updated, {
+        "ApiId": "a1b2c3d4e5", "StageName": "$default",
+        "DefaultRouteSettings": {"DetailedMetricsEnabled": False, "ThrottlingRateLimit": 100.0}})
+    rate_only = args(stage={"throttling": {"rate_limit": 100}, "access_log_group": "/seed/shop/api-access"})
+    result = run_module(monkeypatch, http_api, rate_only, check_mode=False)
+    assert not result.get("failed"), result.get("msg")
+    assert result["actions"] == ["update stage $default of HTTP API shop-api: throttling"]
+    stubber.assert_no_pending_responses()
+
+
 def test_removing_a_route_with_an_override_lets_the_stage_go_first(monkeypatch, stubs):
     stubber = stubs["apigatewayv2"]
     expect_reads(stubber)
