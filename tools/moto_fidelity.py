@@ -37,6 +37,31 @@ def _patch_ecs_create_service() -> None:
     EC2ContainerServiceResponse.create_service = create_service
 
 
+def _patch_ecs_cluster_task_counts() -> None:
+    """DescribeClusters: moto keeps running/pending task counts by hand and loses track (UpdateService takes
+    a service's tasks out and puts none back, so DeleteService drives them below zero; standalone RunTask
+    tasks are never counted). AWS counts the tasks there are: the services' and the standalone ones."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend.describe_clusters
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def describe_clusters(self, cluster_names):  # type: ignore[no-untyped-def]
+        clusters, failures = original(self, cluster_names)
+        for cluster in clusters:
+            services = [s for s in self.services.values() if s.cluster_name == cluster.name and s.status == "ACTIVE"]
+            tasks = list((self.tasks.get(cluster.name) or {}).values())
+            cluster.running_tasks_count = (sum(s.running_count for s in services) +
+                                           sum(1 for t in tasks if t.last_status == "RUNNING"))
+            cluster.pending_tasks_count = (sum(s.pending_count for s in services) +
+                                           sum(1 for t in tasks if t.last_status == "PENDING"))
+        return clusters, failures
+
+    describe_clusters._seed_patched = True  # type: ignore[attr-defined]
+    EC2ContainerServiceBackend.describe_clusters = describe_clusters
+
+
 def _apply_area_patches() -> None:
     """Patches for one AWS area live in ``moto_fidelity_<area>.py`` next to this file (same rules)."""
     import importlib
@@ -63,4 +88,5 @@ def _complete_rollout(service) -> None:  # type: ignore[no-untyped-def]
 def apply() -> None:
     """Apply every patch (idempotent), then the ``apply()`` of each ``tools/moto_fidelity_<area>.py``."""
     _patch_ecs_create_service()
+    _patch_ecs_cluster_task_counts()
     _apply_area_patches()

@@ -820,6 +820,12 @@ class ServiceManager:
         had_scaling = not service_before or TAG_AUTOSCALING in _ecs_tags(service_before.get("tags"))
         before_scaling, after_scaling = (self._ensure_autoscaling(wanted_scaling)
                                          if wanted_scaling is not None or had_scaling else (None, None))
+        if service_before and wanted_scaling is None and TAG_AUTOSCALING in _ecs_tags(service_before.get("tags")):
+            # The marker goes only once its autoscaling is gone: a teardown that fails leaves it, so the next
+            # run reads Application Auto Scaling again instead of leaving its policies scaling the service.
+            self._do(f"remove tags {TAG_AUTOSCALING} from service {self.name}", ecs.untag_resource, self.ecs,
+                     service_before["serviceArn"], [TAG_AUTOSCALING])
+            service = dict(service, tags=[t for t in service.get("tags") or [] if t.get("key") != TAG_AUTOSCALING])
         if rollout and not self.check_mode:
             self.deployment_id = ecs.started_deployment(service)
         if rollout and self.params["wait"] and not self.check_mode:
@@ -967,8 +973,7 @@ class ServiceManager:
         current = _ecs_tags(service.get("tags"))
         to_set, to_unset = tag_delta(current, self._tags(), self.params["purge_tags"] and
                                      self.params.get("tags") is not None)
-        if TAG_AUTOSCALING in current and not self.params.get("autoscaling") and TAG_AUTOSCALING not in to_unset:
-            to_unset.append(TAG_AUTOSCALING)  # autoscaling goes: so does its marker, whatever purge_tags says
+        # The autoscaling marker (seed:*, never purged here) is removed by present() once autoscaling is gone.
         if to_set:
             self._do(f"set tags {', '.join(sorted(to_set))} on service {self.name}", ecs.tag_resource, self.ecs,
                      service["serviceArn"], to_set)

@@ -65,3 +65,32 @@ def test_tag_values_that_yaml_reads_as_numbers_or_booleans_are_tagged_as_text(cl
         result = ansible.module("ecs_cluster", dict(args, tags=bad))
         assert result.get("failed") and result["msg"].startswith(field + ":"), result.get("msg")
     assert clean_aws.requests()["total"] == 0
+
+
+def test_a_cluster_with_a_running_task_is_refused_before_the_delete(clean_aws, ansible):
+    """A standalone task (a scheduled or one-off job) keeps a cluster: ECS refuses DeleteCluster, so the
+    module says so before any write, in check mode too; once the task stops, the cluster goes. (The local
+    AWS counts tasks as AWS does through tools/moto_fidelity.py.)"""
+    converge(ansible, clean_aws, {"name": "it-jobs"}, "ecs_cluster")
+    ecs = boto3_client("ecs", clean_aws.endpoint_url)
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    vpc = ec2.create_vpc(CidrBlock="10.46.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # moto's task ENI needs a DNS name
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.46.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(VpcId=vpc, GroupName="it-job", Description="it job")["GroupId"]
+    ecs.register_task_definition(family="it-job", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
+                                 cpu="256", memory="512",
+                                 # container memory: moto's RunTask adds it up (AWS takes the task's)
+                                 containerDefinitions=[{"name": "job", "image": "registry.local/job:1", "memory": 512}])
+    task = ecs.run_task(cluster="it-jobs", taskDefinition="it-job", launchType="FARGATE", networkConfiguration={
+        "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}})["tasks"][0]
+    for check in (True, False):
+        clean_aws.reset_counts()
+        refused = ansible.module("ecs_cluster", {"name": "it-jobs", "state": "absent"}, check=check)
+        assert refused.get("failed") and refused["msg"] == (
+            "name: cluster it-jobs still has 1 running or pending task(s); stop or deregister them first (ECS "
+            "refuses to delete it)"), refused.get("msg")
+        assert clean_aws.requests()["writes"] == 0
+    ecs.stop_task(cluster="it-jobs", task=task["taskArn"])
+    gone = converge(ansible, clean_aws, {"name": "it-jobs", "state": "absent"}, "ecs_cluster")
+    assert gone["actions"] == ["delete cluster it-jobs"]

@@ -121,9 +121,9 @@ def test_service_lifecycle(platform, clean_aws, ansible):
     # Autoscaling off: its policy, target and marker tag go; from then on Application Auto Scaling is not read.
     static = dict(bigger, autoscaling=None)
     unscaled = converge(ansible, clean_aws, static, "ecs_service")
-    assert unscaled["actions"] == ["remove tags seed:autoscaling from service backend",
-                                   "delete scaling policy backend-memory",
-                                   "deregister scalable target service/it/backend"]
+    assert unscaled["actions"] == ["delete scaling policy backend-memory",
+                                   "deregister scalable target service/it/backend",
+                                   "remove tags seed:autoscaling from service backend"]
     assert not any(k.startswith("application-autoscaling:") for k in clean_aws.requests()["by_action"])
     assert scaling_targets() == []
     # The tags returned are the service's after the run (the marker is gone), as ecs_service_info reads them.

@@ -2,8 +2,9 @@
 # Copyright: Contributors to the seed.aws_migration collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """ecs_cluster state=absent on clusters ECS refuses to delete, with DescribeClusters answers shaped as AWS
-gives them. Not an integration test: the local AWS (moto 5.2.5) counts no standalone task in
-``runningTasksCount`` and registers no container instance for Fargate, so it cannot show these clusters."""
+gives them: pending tasks and container instances, which the local AWS cannot show (it starts tasks
+RUNNING and registers no container instance for Fargate; the running-task case is also an integration
+test, tests/integration/test_ecs_cluster.py)."""
 
 import pytest
 
