@@ -199,8 +199,7 @@ class ClusterManager:
             cluster = self._do(f"update cluster {self.name}: {', '.join(sorted(changes))}", ecs.update_cluster,
                                self.ecs, self.name, **changes) or cluster
         current_tags = {t["key"]: t["value"] for t in current.get("tags") or []}
-        to_set, to_unset = tag_delta(current_tags, self._tags(),
-                                     self.params["purge_tags"] and self.params.get("tags") is not None)
+        to_set, to_unset = tag_delta(current_tags, self._tags(), self.params["purge_tags"])
         if to_set:
             self._do(f"set tags {', '.join(sorted(to_set))} on cluster {self.name}", ecs.tag_resource, self.ecs,
                      current["clusterArn"], to_set)

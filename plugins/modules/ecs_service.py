@@ -971,8 +971,7 @@ class ServiceManager:
     def _ensure_tags(self, service):
         """Bring the service's tags to the wanted ones; returns them as ECS lists them (key/value pairs)."""
         current = _ecs_tags(service.get("tags"))
-        to_set, to_unset = tag_delta(current, self._tags(), self.params["purge_tags"] and
-                                     self.params.get("tags") is not None)
+        to_set, to_unset = tag_delta(current, self._tags(), self.params["purge_tags"])
         # The autoscaling marker (seed:*, never purged here) is removed by present() once autoscaling is gone.
         if to_set:
             self._do(f"set tags {', '.join(sorted(to_set))} on service {self.name}", ecs.tag_resource, self.ecs,

@@ -198,7 +198,7 @@ class DetectorManager:
         self.facts = detector_facts(detector_id, detector)
         facts_before = dict(self.facts)
         current_tags = self.facts.get("tags", {})
-        purge = p["purge_tags"] and p.get("tags") is not None
+        purge = p["purge_tags"]
         to_set, to_unset, tags_after = self._wanted_tags(current_tags, purge)
         after = {"status": "ENABLED", "finding_publishing_frequency": p["finding_publishing_frequency"],
                  "features": gd.desired_features_view(p.get("features"), self.facts.get("features")),

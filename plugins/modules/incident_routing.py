@@ -210,7 +210,7 @@ class RoutingManager:
     def _wanted_tags(self, current, component):
         p = self.params
         identity = {TAG_MANAGED_BY: "seed.aws_migration", TAG_COMPONENT: component}
-        return tag_delta(current, dict(p.get("tags") or {}, **identity), p["purge_tags"] and p.get("tags") is not None)
+        return tag_delta(current, dict(p.get("tags") or {}, **identity), p["purge_tags"])
 
     # -- reads
 

@@ -206,7 +206,7 @@ class BucketManager:
         p = self.params
         identity = {TAG_MANAGED_BY: "seed.aws_migration", TAG_COMPONENT: "trail-bucket"}
         to_set, to_unset = tag_delta(current, dict(p.get("tags") or {}, **identity),
-                                     p["purge_tags"] and p.get("tags") is not None)
+                                     p["purge_tags"])
         wanted = {k: v for k, v in current.items() if k not in to_unset}
         wanted.update(to_set)
         return wanted
