@@ -483,6 +483,19 @@ SUPPLEMENT = [
     # any write (module_utils/ecs.py existing_alarm_names); any alarm the operator names, so by type only.
     {"modules": ["ecs_service"], "sid": "SupplementEcsDeploymentAlarms", "service": "cloudwatch",
      "actions": ["cloudwatch:DescribeAlarms"], "resources": ["alarm:*"]},
+    # ecs_service's reference checks (module_utils/references.py) of what the local scenario does not
+    # use: the access points of efs_access_points, the keys of kms_keys, the buckets of s3_prefixes and
+    # SSM parameters in secrets - each must exist before a role or a volume points at it. Any the
+    # operator names, so by type only (a bucket is looked up with GetBucketLocation, which tells only its
+    # region, where HeadBucket would need s3:ListBucket; DescribeParameters takes no resource).
+    {"modules": ["ecs_service"], "sid": "SupplementEcsServiceReferencesEfs", "service": "elasticfilesystem",
+     "actions": ["elasticfilesystem:DescribeAccessPoints"], "resources": ["access-point/*"]},
+    {"modules": ["ecs_service"], "sid": "SupplementEcsServiceReferencesKms", "service": "kms",
+     "actions": ["kms:DescribeKey"], "resources": ["key/*"]},
+    {"modules": ["ecs_service"], "sid": "SupplementEcsServiceReferencesS3", "service": "s3",
+     "actions": ["s3:GetBucketLocation"], "resources": ["arn:{partition}:s3:::*"]},
+    {"modules": ["ecs_service"], "sid": "SupplementEcsServiceReferencesSsm", "service": "ssm",
+     "actions": ["ssm:DescribeParameters"], "resources": ["*"]},
     # * playbooks/incident_tickets.yml (guardduty_tickets) is not run by --record: it needs the operator's
     #   webhook and real findings (moto has no ListFindings/GetFindings). Its calls, from the module's code
     #   (module_utils/guardduty.py: list_detectors, list_findings, get_findings, get_ledger, put_ledger),

@@ -94,11 +94,25 @@ def canonical_container(container):
     for key in CONTAINER_LIST_KEYS:
         if not c.get(key):
             c.pop(key, None)
+    if c.get("mountPoints"):  # by path; ECS may leave readOnly out when it is false
+        c["mountPoints"] = {m.get("containerPath"): {"sourceVolume": m.get("sourceVolume"),
+                                                     "readOnly": bool(m.get("readOnly"))} for m in c["mountPoints"]}
     if (c.get("linuxParameters") or {}).get("initProcessEnabled") is False:
         c["linuxParameters"] = {k: v for k, v in c["linuxParameters"].items() if k != "initProcessEnabled"}
     c = _drop_empty(c)
     c.update({key: value for key, value in pairs.items() if value})
     return c
+
+
+def _canonical_volume(volume):
+    """A volume without its name, the EFS defaults ECS fills in made explicit."""
+    volume = {k: v for k, v in volume.items() if k != "name"}
+    efs = volume.get("efsVolumeConfiguration")
+    if efs:
+        efs = dict({"transitEncryption": "DISABLED", "rootDirectory": "/"}, **efs)
+        efs["authorizationConfig"] = dict({"iam": "DISABLED"}, **(efs.get("authorizationConfig") or {}))
+        volume["efsVolumeConfiguration"] = efs
+    return volume
 
 
 def canonical(taskdef):
@@ -117,6 +131,8 @@ def canonical(taskdef):
     for key in ("volumes", "placementConstraints"):
         if not t.get(key):
             t.pop(key, None)
+    if t.get("volumes"):
+        t["volumes"] = {v.get("name"): _canonical_volume(v) for v in t["volumes"]}
     t = _drop_empty(t)
     t["containers"] = containers  # each one cleaned already (an environment value may be "")
     return t
@@ -189,6 +205,50 @@ def validate_task(task, field="task"):
                 raise ValidationError(f"{where}.depends_on[{dindex}]", f"unknown container {dep.get('container')!r}")
 
 
+def efs_volume_name(access_point_arn):
+    """The task volume of an EFS access point: ``efs-fsap-...``."""
+    return "efs-" + access_point_arn.rsplit("/", 1)[-1]
+
+
+def validate_efs_mounts(efs_access_points, containers, field="efs_access_points"):
+    """Each access point once, at an absolute path, in containers the task has, one volume per path."""
+    names = [c["name"] for c in containers]
+    seen, paths = set(), {}
+    for index, mount in enumerate(efs_access_points):
+        where = f"{field}[{index}]"
+        if mount["access_point_arn"] in seen:
+            raise ValidationError(f"{where}.access_point_arn", f"{mount['access_point_arn']} is listed twice (mount "
+                                                               "one access point once, in every container that needs "
+                                                               "it)")
+        seen.add(mount["access_point_arn"])
+        path = mount.get("container_path") or ""
+        if not path.startswith("/") or path.rstrip("/") == "" or ":" in path:
+            raise ValidationError(f"{where}.container_path", f"{path!r} is not an absolute path in the container "
+                                                             "(and not / itself)")
+        for name in mount.get("containers") or names:
+            if name not in names:
+                raise ValidationError(f"{where}.containers", f"no container named {name!r} (the task's: "
+                                                             f"{', '.join(names)})")
+            other = paths.setdefault((name, path.rstrip("/")), index)
+            if other != index:
+                raise ValidationError(f"{where}.container_path", f"container {name} already mounts "
+                                                                 f"efs_access_points[{other}] at {path}")
+
+
+def efs_mounts(efs_access_points, containers):
+    """``(volumes, {container name: mountPoints})`` of the access points, mounted over TLS with the task role."""
+    volumes, mount_points = [], {}
+    for mount in efs_access_points:
+        name = efs_volume_name(mount["access_point_arn"])
+        volumes.append({"name": name, "efsVolumeConfiguration": {
+            "fileSystemId": mount["file_system_id"], "transitEncryption": "ENABLED",
+            "authorizationConfig": {"accessPointId": mount["access_point_arn"].rsplit("/", 1)[-1], "iam": "ENABLED"}}})
+        for container in mount.get("containers") or [c["name"] for c in containers]:
+            mount_points.setdefault(container, []).append({"sourceVolume": name, "containerPath": mount["container_path"],
+                                                           "readOnly": bool(mount.get("read_only"))})
+    return volumes, mount_points
+
+
 def render_container(container, region, default_log_group):
     """A container definition in the API's shape from an ecs_service container option."""
     definition = {
@@ -226,8 +286,8 @@ def render_container(container, region, default_log_group):
     return definition
 
 
-def render(family, task, region, default_log_group=None):
-    """register_task_definition parameters (without tags) for a Fargate task."""
+def render(family, task, region, default_log_group=None, efs_access_points=()):
+    """register_task_definition parameters (without tags) for a Fargate task (with its EFS volumes)."""
     params = {
         "family": family,
         "networkMode": "awsvpc",
@@ -243,4 +303,9 @@ def render(family, task, region, default_log_group=None):
             params[key] = task[option]
     if task.get("ephemeral_storage_gib"):
         params["ephemeralStorage"] = {"sizeInGiB": task["ephemeral_storage_gib"]}
+    if efs_access_points:
+        params["volumes"], mount_points = efs_mounts(efs_access_points, task["containers"])
+        for definition in params["containerDefinitions"]:
+            if definition["name"] in mount_points:
+                definition["mountPoints"] = mount_points[definition["name"]]
     return params

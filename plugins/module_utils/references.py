@@ -40,11 +40,18 @@ def kms_key_exists(client, arn):
 
 
 def bucket_exists(client, bucket):
-    return _exists(client.head_bucket, Bucket=bucket)
+    # GetBucketLocation, not HeadBucket: HeadBucket needs s3:ListBucket, which would let the deployer list
+    # the keys of any bucket; s3:GetBucketLocation tells only the region.
+    return _exists(client.get_bucket_location, Bucket=bucket)
 
 
-def access_point_exists(client, arn):
-    return _exists(client.describe_access_points, AccessPointId=arn.rsplit("/", 1)[1])
+@H.list_error_handler("look up a referenced EFS access point", False)
+@retry
+def access_point_exists(client, value):
+    """``value``: ``"<access point ARN> (file system fs-...)"``; the access point must be one of that file system."""
+    arn, _sep, file_system = value.partition(" (file system ")
+    found = client.describe_access_points(AccessPointId=arn.rsplit("/", 1)[1]).get("AccessPoints") or []
+    return any(point.get("FileSystemId") == file_system.rstrip(")") for point in found)
 
 
 class ReferenceChecker:
@@ -79,5 +86,6 @@ def task_references(containers, kms_keys=(), s3_prefixes=(), efs_access_points=(
             refs.append(("secret", container["repository_credentials"]))
     refs += [("kms key", key) for key in kms_keys]
     refs += [("bucket", S3_PREFIX_RE.match(location)["bucket"]) for location in s3_prefixes]
-    refs += [("access point", mount["access_point_arn"]) for mount in efs_access_points]
+    refs += [("access point", f"{mount['access_point_arn']} (file system {mount['file_system_id']})")
+             for mount in efs_access_points]
     return list(dict.fromkeys(refs))

@@ -388,9 +388,14 @@ options:
     default: []
   efs_access_points:
     description:
-      - EFS access points the containers mount. The task role the module manages may mount (and, unless
-        O(efs_access_points[].read_only), write) the file system only through that access point.
-      - Checked before any API call. Not used when O(task.task_role_arn) is given or O(manage_roles=false).
+      - EFS access points the containers mount. Each becomes a task volume (C(efs-fsap-...)) mounted at
+        O(efs_access_points[].container_path) in O(efs_access_points[].containers), over TLS and with the task role's
+        IAM authorisation (the only way an access point's file system policy can tell tasks apart).
+      - The task role the module manages may mount (and, unless O(efs_access_points[].read_only), write) the file
+        system only through that access point; with O(task.task_role_arn) or O(manage_roles=false), that role must.
+      - The tasks' security groups must reach the file system's mount targets on TCP 2049, and the platform version
+        must be 1.4.0 or later (V(LATEST) is).
+      - Checked before any API call; a missing access point fails before the first write.
     type: list
     elements: dict
     default: []
@@ -404,9 +409,17 @@ options:
         type: str
         required: true
       read_only:
-        description: Mount read-only (no C(elasticfilesystem:ClientWrite)).
+        description: Mount read-only (the mount point is read-only and the role gets no C(elasticfilesystem:ClientWrite)).
         type: bool
         default: false
+      container_path:
+        description: Absolute path the access point is mounted at in the containers.
+        type: str
+        required: true
+      containers:
+        description: Names of the containers (in O(task.containers)) that mount it. Every container when not given.
+        type: list
+        elements: str
   wait:
     description:
       - Whether to wait for the rollout to complete after a change.
@@ -558,8 +571,10 @@ from ansible_collections.seed.aws_migration.plugins.module_utils import referenc
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import changed_paths
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import canonical
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import efs_mounts
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import render
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_ecs_name
+from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_efs_mounts
 from ansible_collections.seed.aws_migration.plugins.module_utils.ecs_taskdef import validate_task
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
@@ -579,6 +594,13 @@ NEW_TASK_DEFINITION = "(new task definition)"
 
 def _ecs_tags(tags):
     return {t["key"]: t["value"] for t in tags or []}
+
+
+def _version_tuple(version):
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        raise ValidationError("platform_version", f"{version!r} is not LATEST or a version like 1.4.0") from None
 
 
 def validate(params):
@@ -601,6 +623,10 @@ def validate(params):
                                                     f"({', '.join(map(str, logs.RETENTION_DAYS))})")
     iam_roles.validate_references(task["containers"], params.get("kms_keys") or [], params.get("s3_prefixes") or [],
                                   params.get("efs_access_points") or [])
+    validate_efs_mounts(params.get("efs_access_points") or [], task["containers"])
+    version = params.get("platform_version") or "LATEST"
+    if params.get("efs_access_points") and version != "LATEST" and _version_tuple(version) < (1, 4):
+        raise ValidationError("platform_version", f"{version} cannot mount EFS volumes (Fargate 1.4.0 or later can)")
     iam_roles.validate_boundary(params.get("permissions_boundary"))
     if not params.get("subnets"):
         raise ValidationError("subnets", "is required when state=present (the private subnets of the tasks)")
@@ -782,10 +808,12 @@ class ServiceManager:
         # deployment alarms must exist.
         wanted_scaling = self._desired_scaling()
         self._check_alarms()
+        current_td = ecs.describe_task_definition(self.ecs, service["taskDefinition"]) if service else None
+        self._check_volumes(current_td)
         task = self._ensure_roles(dict(self.params["task"]), service)
         self._ensure_log_groups(task)
-        desired_td = render(self.family, task, self.module.region, task.get("log_group"))
-        current_td = ecs.describe_task_definition(self.ecs, service["taskDefinition"]) if service else None
+        desired_td = render(self.family, task, self.module.region, task.get("log_group"),
+                            self.params["efs_access_points"])
         td_arn, td_changes = self._ensure_task_definition(desired_td, current_td)
 
         desired_service = self._desired_service(td_arn)
@@ -922,16 +950,31 @@ class ServiceManager:
             task[key] = iam_roles.role_arn(region, account, name)
         return task
 
-    def _check_references(self, task):
-        """Fail, naming them, when resources the derived policies point at do not exist (reads only)."""
+    def _check_volumes(self, current_td):
+        """Before any write: the access points of EFS volumes the task definition does not have yet must exist,
+        each in its file system (a volume on a missing one would only fail when a task starts)."""
+        mounts = self.params["efs_access_points"]
+        if not mounts:
+            return
+        volumes = canonical({"volumes": efs_mounts(mounts, self.params["task"]["containers"])[0]}).get("volumes")
+        if not current_td or canonical(current_td).get("volumes") != volumes:
+            self._check_references(self.params["task"], kinds=("access point",))
+
+    def _check_references(self, task, kinds=None):
+        """Fail, naming them, when resources the derived policies point at do not exist (reads only, once each)."""
         refs = references.task_references(task["containers"], self.params["kms_keys"], self.params["s3_prefixes"],
                                           self.params["efs_access_points"])
+        checked = self.__dict__.setdefault("_checked_references", set())
+        refs = [ref for ref in refs if ref not in checked and (kinds is None or ref[0] in kinds)]
+        checked.update(refs)
         missing = iam_roles.missing_references(refs, references.ReferenceChecker(self.module.seed_client))
         if missing:
-            raise ValidationError("task", "the service references what does not exist, so no role or policy was "
-                                          "written: " + "; ".join(missing))
+            raise ValidationError("task" if kinds is None else "efs_access_points",
+                                  "the service references what does not exist, so "
+                                  f"{'no role or policy' if kinds is None else 'nothing'} was written: "
+                                  + "; ".join(missing))
         boundary = self.params.get("permissions_boundary")
-        if boundary and not iam_roles.policy_exists(self._iam(), boundary):
+        if kinds is None and boundary and not iam_roles.policy_exists(self._iam(), boundary):
             raise ValidationError("permissions_boundary", f"policy {boundary} does not exist, so no role or policy "
                                                           "was written (playbooks/bootstrap.yml creates it)")
 
@@ -1131,6 +1174,8 @@ def main():
             file_system_id=dict(type="str", required=True),
             access_point_arn=dict(type="str", required=True),
             read_only=dict(type="bool", default=False),
+            container_path=dict(type="str", required=True),
+            containers=dict(type="list", elements="str"),
         )),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=900),

@@ -418,3 +418,92 @@ def test_deployment_alarms_are_set_checked_and_turned_off(platform, clean_aws, a
     assert off["diff"]["before"]["service"]["deployment"]["alarms"] == {"names": ["backend-5xx"], "rollback": False}
     assert off["diff"]["after"]["service"]["deployment"]["alarms"] is None
     assert alarms()["enable"] is False and off["service"]["deployment_alarms"] == []
+
+
+def test_efs_access_points_are_mounted_and_the_task_role_scoped_to_them(platform, clean_aws, ansible):
+    """The package server's storage: an EFS access point becomes a task volume (TLS, IAM authorisation)
+    mounted where the containers ask, and the derived task role may mount the file system only through
+    that access point. An access point of another file system is refused before anything is written
+    (also with roles the user gives, where no policy is derived); read-only is a task definition and a
+    policy change; removing the mount removes the volume."""
+    efs = boto3_client("efs", clean_aws.endpoint_url)
+    fs = efs.create_file_system(CreationToken="packages", Encrypted=True)["FileSystemId"]
+    other = efs.create_file_system(CreationToken="other")["FileSystemId"]
+    point = efs.create_access_point(FileSystemId=fs, PosixUser={"Uid": 1000, "Gid": 1000},
+                                    RootDirectory={"Path": "/packages"})
+    ap, ap_id = point["AccessPointArn"], point["AccessPointId"]
+    args = service_args(platform, autoscaling=None)
+    container(args).pop("secrets")
+    mount = {"file_system_id": other, "access_point_arn": ap, "container_path": "/data/packages"}
+    args["efs_access_points"] = [mount]
+
+    for roles in ("given", "derived"):
+        if roles == "derived":
+            args["task"].pop("task_role_arn")
+        clean_aws.reset_counts()
+        refused = ansible.module("ecs_service", args)
+        assert refused.get("failed") and refused["msg"].startswith("efs_access_points:"), refused.get("msg")
+        assert f"access point {ap} (file system {other})" in refused["msg"]
+        assert clean_aws.requests()["writes"] == 0
+
+    mount["file_system_id"] = fs
+    created = converge(ansible, clean_aws, args, "ecs_service")
+    assert "create iam role it-backend-task" in created["actions"]
+    ecs = boto3_client("ecs", clean_aws.endpoint_url)
+    td = ecs.describe_task_definition(taskDefinition="it-backend")["taskDefinition"]
+    assert td["volumes"] == [{"name": f"efs-{ap_id}", "efsVolumeConfiguration": {
+        "fileSystemId": fs, "rootDirectory": "/", "transitEncryption": "ENABLED",
+        "authorizationConfig": {"accessPointId": ap_id, "iam": "ENABLED"}}}]
+    assert td["containerDefinitions"][0]["mountPoints"] == [
+        {"sourceVolume": f"efs-{ap_id}", "containerPath": "/data/packages", "readOnly": False}]
+    iam = boto3_client("iam", clean_aws.endpoint_url)
+
+    def mount_statement():
+        policy = iam.get_role_policy(RoleName="it-backend-task", PolicyName="seed-least-privilege")["PolicyDocument"]
+        return {s["Sid"]: s for s in policy["Statement"]}["MountAccessPoint0"]
+
+    statement = mount_statement()
+    assert statement["Action"] == ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    assert statement["Resource"] == [f"arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/{fs}"]
+    assert statement["Condition"] == {"ArnEquals": {"elasticfilesystem:AccessPointArn": ap}}
+
+    mount["read_only"] = True
+    changed = converge(ansible, clean_aws, args, "ecs_service")
+    assert changed["actions"] == [
+        "put policy seed-least-privilege on iam role it-backend-task",
+        "register task definition it-backend (changed: containers.backend.mountPoints./data/packages.readOnly)",
+        "update service backend: taskDefinition"]
+    assert mount_statement()["Action"] == ["elasticfilesystem:ClientMount"]
+
+    args["efs_access_points"] = []
+    removed = converge(ansible, clean_aws, args, "ecs_service")
+    assert removed["actions"] == [
+        "delete policy seed-least-privilege from iam role it-backend-task",
+        "register task definition it-backend (changed: containers.backend.mountPoints, volumes)",
+        "update service backend: taskDefinition"]
+    assert ecs.describe_task_definition(taskDefinition="it-backend")["taskDefinition"]["volumes"] == []
+
+
+def test_buckets_and_keys_the_derived_roles_name_must_exist(platform, clean_aws, ansible):
+    """s3_prefixes and kms_keys: a bucket or key that does not exist is refused, naming each, before any
+    write; once they exist, the task role may use only the objects under the prefix."""
+    args = service_args(platform, autoscaling=None)
+    container(args).pop("secrets")
+    args["task"].pop("task_role_arn")
+    kms = boto3_client("kms", clean_aws.endpoint_url)
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    gone = key.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
+    args.update(s3_prefixes=["seed-it-uploads/backend/"], kms_keys=[gone])
+    clean_aws.reset_counts()
+    refused = ansible.module("ecs_service", args)
+    assert refused.get("failed") and refused["msg"].startswith("task:"), refused.get("msg")
+    assert f"kms key {gone}" in refused["msg"] and "bucket seed-it-uploads" in refused["msg"]
+    assert clean_aws.requests()["writes"] == 0
+
+    boto3_client("s3", clean_aws.endpoint_url).create_bucket(Bucket="seed-it-uploads")
+    args["kms_keys"] = [key]
+    converge(ansible, clean_aws, args, "ecs_service")
+    policy = boto3_client("iam", clean_aws.endpoint_url).get_role_policy(
+        RoleName="it-backend-task", PolicyName="seed-least-privilege")["PolicyDocument"]
+    resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
+    assert resources["ObjectsUnderPrefixes"] == ["arn:aws:s3:::seed-it-uploads/backend/*"]

@@ -199,3 +199,56 @@ def test_credential_looking_names_can_be_allowed_one_by_one():
     with pytest.raises(ValidationError) as e:
         validate_task(task(containers=[container]))
     assert e.value.field == "task.containers[0].environment.API_KEY" and "secrets" in e.value.message
+
+
+# -- EFS access points: volumes and mount points ---------------------------------------------------------
+AP = "arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0"
+MOUNT = {"file_system_id": "fs-0123456789abcdef0", "access_point_arn": AP, "container_path": "/data/packages",
+         "read_only": False}
+
+
+def with_sidecar():
+    t = task()
+    t["containers"].append({"name": "sidecar", "image": "registry.local/sidecar@sha256:" + "c" * 64})
+    return t
+
+
+def test_an_access_point_is_a_volume_over_tls_with_iam_mounted_in_every_container():
+    params = render("fam", with_sidecar(), "eu-west-1", "/seed/test/backend", [MOUNT])
+    assert params["volumes"] == [{"name": "efs-fsap-0123456789abcdef0", "efsVolumeConfiguration": {
+        "fileSystemId": "fs-0123456789abcdef0", "transitEncryption": "ENABLED",
+        "authorizationConfig": {"accessPointId": "fsap-0123456789abcdef0", "iam": "ENABLED"}}}]
+    for container in params["containerDefinitions"]:
+        assert container["mountPoints"] == [{"sourceVolume": "efs-fsap-0123456789abcdef0",
+                                             "containerPath": "/data/packages", "readOnly": False}]
+    only_backend = render("fam", with_sidecar(), "eu-west-1", None, [dict(MOUNT, containers=["backend"])])
+    assert [bool(c.get("mountPoints")) for c in only_backend["containerDefinitions"]] == [True, False]
+
+
+def test_what_ecs_fills_in_on_efs_volumes_causes_no_change():
+    params = render("fam", task(), "eu-west-1", "/seed/test/backend", [MOUNT])
+    out = described(params)
+    out["volumes"] = copy.deepcopy(params["volumes"])
+    out["volumes"][0]["efsVolumeConfiguration"]["rootDirectory"] = "/"  # ECS (and moto) add the default
+    for container in out["containerDefinitions"]:
+        container["mountPoints"] = [{k: v for k, v in m.items() if k != "readOnly"}  # false may come back unset
+                                    for m in params["containerDefinitions"][0]["mountPoints"]]
+    assert changed_paths(canonical(out), canonical(params)) == []
+
+
+@pytest.mark.parametrize("change, paths", [
+    (dict(read_only=True), ["containers.backend.mountPoints./data/packages.readOnly"]),
+    (dict(container_path="/srv"), ["containers.backend.mountPoints./data/packages", "containers.backend.mountPoints./srv"]),
+    (dict(file_system_id="fs-1"), ["volumes.efs-fsap-0123456789abcdef0.efsVolumeConfiguration.fileSystemId"]),
+])
+def test_each_efs_field_counts(change, paths):
+    before = canonical(render("fam", task(), "eu-west-1", None, [MOUNT]))
+    after = canonical(render("fam", task(), "eu-west-1", None, [dict(MOUNT, **change)]))
+    assert changed_paths(before, after) == paths
+
+
+def test_adding_and_removing_a_mount_is_a_change():
+    without = canonical(render("fam", task(), "eu-west-1", None))
+    with_mount = canonical(render("fam", task(), "eu-west-1", None, [MOUNT]))
+    assert changed_paths(without, with_mount) == ["containers.backend.mountPoints", "volumes"]
+    assert changed_paths(with_mount, without) == ["containers.backend.mountPoints", "volumes"]

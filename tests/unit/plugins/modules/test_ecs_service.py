@@ -210,7 +210,61 @@ def test_references_that_cannot_scope_a_policy_fail_before_any_call(overrides, f
 def test_valid_references_pass_validation():
     ecs_service.validate(params(s3_prefixes=["uploads/backend/", "s3://reports/2024/"], kms_keys=[
         f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
-        efs_access_points=[{"file_system_id": "fs-0123456789abcdef0", "access_point_arn": AP, "read_only": True}]))
+        efs_access_points=[{"file_system_id": "fs-0123456789abcdef0", "access_point_arn": AP, "read_only": True,
+                            "container_path": "/data"}]))
+
+
+MOUNT = {"file_system_id": "fs-0123456789abcdef0", "access_point_arn": AP, "container_path": "/data"}
+
+
+@pytest.mark.parametrize("overrides, field, words", [
+    (dict(efs_access_points=[dict(MOUNT, container_path="data")]), "efs_access_points[0].container_path",
+     "absolute path"),
+    (dict(efs_access_points=[dict(MOUNT, container_path="/")]), "efs_access_points[0].container_path", "not /"),
+    (dict(efs_access_points=[dict(MOUNT, containers=["worker"])]), "efs_access_points[0].containers",
+     "no container named 'worker'"),
+    (dict(efs_access_points=[MOUNT, dict(MOUNT, container_path="/other")]), "efs_access_points[1].access_point_arn",
+     "listed twice"),
+    (dict(efs_access_points=[MOUNT, dict(MOUNT, access_point_arn=AP[:-1] + "1", container_path="/data/")]),
+     "efs_access_points[1].container_path", "already mounts efs_access_points[0]"),
+    (dict(efs_access_points=[MOUNT], platform_version="1.3.0"), "platform_version", "cannot mount EFS"),
+    (dict(efs_access_points=[MOUNT], platform_version="one"), "platform_version", "not LATEST"),
+])
+def test_efs_mounts_are_validated_before_any_call(overrides, field, words):
+    with pytest.raises(ValidationError) as e:
+        ecs_service.validate(params(**overrides))
+    assert e.value.field == field and words in e.value.message, e.value.message
+
+
+def test_efs_mounts_on_a_recent_platform_version_pass():
+    ecs_service.validate(params(efs_access_points=[MOUNT], platform_version="1.4.0"))
+    ecs_service.validate(params(efs_access_points=[MOUNT], platform_version="LATEST"))
+
+
+@pytest.mark.parametrize("current_volumes, asked", [
+    (None, True),                                                              # a new service
+    ([], True),                                                                # a volume to add
+    ([{"name": "efs-fsap-0123456789abcdef0", "efsVolumeConfiguration": {       # the volume is there already
+        "fileSystemId": "fs-0123456789abcdef0", "rootDirectory": "/", "transitEncryption": "ENABLED",
+        "authorizationConfig": {"accessPointId": "fsap-0123456789abcdef0", "iam": "ENABLED"}}}], False),
+])
+def test_access_points_of_new_volumes_are_checked_before_any_write(monkeypatch, current_volumes, asked):
+    """Each in its file system; the volume already in use is not read again on every run."""
+    m = manager(**params(efs_access_points=[MOUNT], kms_keys=[], s3_prefixes=[]))
+    m.module = _Module()
+    m.module.seed_client = lambda service: None
+    checker = _Checker(set())
+    monkeypatch.setattr(ecs_service.references, "ReferenceChecker", lambda factory: checker)
+    current = None if current_volumes is None else {"family": "f", "volumes": current_volumes,
+                                                    "containerDefinitions": []}
+    if asked:
+        with pytest.raises(ValidationError) as e:
+            m._check_volumes(current)
+        assert e.value.field == "efs_access_points" and "so nothing was written" in e.value.message
+        assert checker.asked == [("access point", f"{AP} (file system fs-0123456789abcdef0)")]
+    else:
+        m._check_volumes(current)
+        assert checker.asked == []
 
 
 class _Module:
