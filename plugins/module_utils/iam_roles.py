@@ -108,8 +108,23 @@ def missing_references(references, exists):
     return [f"{kind} {value}" for kind, value in references if not exists(kind, value)]
 
 
-def execution_policy(containers, region, account, default_log_group=None, kms_keys=()):
-    """Policy document of a task execution role for these containers (None when it needs nothing)."""
+def secrets_manager_arns(containers):
+    """The Secrets Manager secrets (whole-secret ARNs) the containers read, registry logins included."""
+    arns = []
+    for container in containers:
+        arns += [secret_arn(v) for v in (container.get("secrets") or {}).values() if ":secretsmanager:" in str(v)]
+        if container.get("repository_credentials"):
+            arns.append(container["repository_credentials"])
+    return list(dict.fromkeys(arns))
+
+
+def execution_policy(containers, region, account, default_log_group=None, kms_keys=(), secret_keys=()):
+    """Policy document of a task execution role for these containers (None when it needs nothing).
+
+    ``kms_keys``: keys the role may decrypt with (the operator's, e.g. of SSM SecureString parameters);
+    ``secret_keys``: the customer managed keys of its Secrets Manager secrets, usable through Secrets
+    Manager only (``kms:ViaService``).
+    """
     partition = partition_of(region)
     repos, groups, secrets, parameters = set(), set(), set(), set()
     for container in containers:
@@ -137,6 +152,9 @@ def execution_policy(containers, region, account, default_log_group=None, kms_ke
         statements.append(_statement("ReadParameters", ["ssm:GetParameters"], parameters))
     if kms_keys and (secrets or parameters):
         statements.append(_statement("DecryptSecrets", ["kms:Decrypt"], kms_keys))
+    if secret_keys and secrets:
+        statements.append(_statement("DecryptSecretsViaSecretsManager", ["kms:Decrypt"], secret_keys,
+                                     {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}))
     return {"Version": "2012-10-17", "Statement": statements} if statements else None
 
 

@@ -54,6 +54,49 @@ def access_point_exists(client, value):
     return any(point.get("FileSystemId") == file_system.rstrip(")") for point in found)
 
 
+@H.list_error_handler("describe a referenced secret", None)
+@retry
+def _describe_secret(client, arn):
+    return client.describe_secret(SecretId=arn)
+
+
+@H.list_error_handler("look up the KMS key of a secret", None)
+@retry
+def _key_arn(client, key):
+    return client.describe_key(KeyId=key)["KeyMetadata"]["Arn"]
+
+
+def secret_kms_keys(client_factory, secret_arns):
+    """``(key ARNs, secrets found)``: the customer managed keys that encrypt these Secrets Manager secrets.
+
+    A secret that does not exist is left out of both (the reference check names it); one on the AWS
+    managed key adds no key. A key DescribeSecret gives as an alias or key ID is resolved to its ARN (IAM
+    matches kms:Decrypt against the key ARN only); a key that cannot be found raises ``KeyError``.
+    """
+    from ansible_collections.seed.aws_migration.plugins.module_utils.iam_roles import KMS_KEY_RE
+
+    clients, keys, found = {}, set(), []
+    for arn in dict.fromkeys(secret_arns):
+        if "secretsmanager" not in clients:
+            clients["secretsmanager"] = client_factory("secretsmanager")
+        described = _describe_secret(clients["secretsmanager"], arn)
+        if described is None:
+            continue
+        found.append(arn)
+        key = described.get("KmsKeyId")
+        if not key or key in ("alias/aws/secretsmanager", "aws/secretsmanager"):
+            continue
+        if not KMS_KEY_RE.match(key):
+            if "kms" not in clients:
+                clients["kms"] = client_factory("kms")
+            resolved = _key_arn(clients["kms"], key)
+            if not resolved:
+                raise KeyError(f"secret {arn} is encrypted with KMS key {key}, which does not exist")
+            key = resolved
+        keys.add(key)
+    return sorted(keys), found
+
+
 class ReferenceChecker:
     """``exists(kind, value)`` for ``iam_roles.missing_references``, with one client per service, made on use."""
 

@@ -373,7 +373,13 @@ options:
     elements: dict
     default: []
   kms_keys:
-    description: ARNs of the KMS keys that encrypt the service's secrets (the execution role may decrypt with them).
+    description:
+      - ARNs of KMS keys the derived execution role may decrypt with, for secrets whose key the module cannot
+        find itself (SSM C(SecureString) parameters).
+      - The customer managed keys of the Secrets Manager secrets in O(task.containers[].secrets) and
+        O(task.containers[].repository_credentials) need not be listed - the module reads each secret's key
+        (C(secretsmanager:DescribeSecret), C(kms:DescribeKey) for an alias) on every run and lets the execution
+        role decrypt with it only through Secrets Manager (C(kms:ViaService)).
     type: list
     elements: str
     default: []
@@ -924,7 +930,7 @@ class ServiceManager:
         if not task.get("execution_role_arn"):
             roles.append(("execution_role_arn", self._role_name("execution"),
                           iam_roles.execution_policy(task["containers"], region, account, task.get("log_group"),
-                                                     self.params["kms_keys"]),
+                                                     self.params["kms_keys"], self._secret_keys(task)),
                           "ecs-execution-role", f"ECS task execution role of {self.name} (seed.aws_migration)"))
         if not task.get("task_role_arn"):
             roles.append(("task_role_arn", self._role_name("task"),
@@ -949,6 +955,20 @@ class ServiceManager:
                                   boundary=boundary)
             task[key] = iam_roles.role_arn(region, account, name)
         return task
+
+    def _secret_keys(self, task):
+        """The customer managed keys of the Secrets Manager secrets the containers read (a DescribeSecret
+        each, every run: a secret moved to another key changes the execution role's policy)."""
+        arns = iam_roles.secrets_manager_arns(task["containers"])
+        if not arns:
+            return []
+        try:
+            keys, found = references.secret_kms_keys(self.module.seed_client, arns)
+        except KeyError as e:
+            raise ValidationError("task", f"{e.args[0]}, so no role or policy was written") from None
+        # found: no second read of these by the reference check
+        self.__dict__.setdefault("_checked_references", set()).update(("secret", arn) for arn in found)
+        return keys
 
     def _check_volumes(self, current_td):
         """Before any write: the access points of EFS volumes the task definition does not have yet must exist,

@@ -507,3 +507,40 @@ def test_buckets_and_keys_the_derived_roles_name_must_exist(platform, clean_aws,
         RoleName="it-backend-task", PolicyName="seed-least-privilege")["PolicyDocument"]
     resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
     assert resources["ObjectsUnderPrefixes"] == ["arn:aws:s3:::seed-it-uploads/backend/*"]
+
+
+def test_the_customer_managed_key_of_a_secret_is_found_and_granted_via_secrets_manager(platform, clean_aws, ansible):
+    """A secret encrypted with a customer managed key (secrets_kms_key_id): the execution role must be able
+    to decrypt with that key or the task cannot read it. The module reads the key of each secret (an alias
+    resolved to the key ARN, which is what IAM matches) and grants kms:Decrypt through Secrets Manager only;
+    a secret moved to another key updates the policy, and one on the AWS managed key needs none."""
+    kms = boto3_client("kms", clean_aws.endpoint_url)
+    first = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/seed-it-secrets", TargetKeyId=first)
+    second = kms.create_key()["KeyMetadata"]["Arn"]
+    secrets = boto3_client("secretsmanager", clean_aws.endpoint_url)
+    db = secrets.create_secret(Name="db", SecretString='{"password": "x"}', KmsKeyId="alias/seed-it-secrets")["ARN"]
+    args = service_args(platform, autoscaling=None)
+    args["task"].pop("execution_role_arn")
+    container(args)["secrets"] = {"DB_PASSWORD": db + ":password::"}
+    iam = boto3_client("iam", clean_aws.endpoint_url)
+
+    def decrypt():
+        policy = iam.get_role_policy(RoleName="it-backend-execution",
+                                     PolicyName="seed-least-privilege")["PolicyDocument"]
+        return {s["Sid"]: s for s in policy["Statement"]}.get("DecryptSecretsViaSecretsManager")
+
+    converge(ansible, clean_aws, args, "ecs_service")
+    assert decrypt() == {"Sid": "DecryptSecretsViaSecretsManager", "Effect": "Allow", "Action": ["kms:Decrypt"],
+                         "Resource": [first],
+                         "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}}
+
+    secrets.update_secret(SecretId=db, KmsKeyId=second)
+    moved = converge(ansible, clean_aws, args, "ecs_service")
+    assert moved["actions"] == ["put policy seed-least-privilege on iam role it-backend-execution"]
+    assert decrypt()["Resource"] == [second]
+
+    plain = secrets.create_secret(Name="plain", SecretString='{"password": "y"}')["ARN"]
+    container(args)["secrets"] = {"DB_PASSWORD": plain + ":password::"}
+    converge(ansible, clean_aws, args, "ecs_service")
+    assert decrypt() is None

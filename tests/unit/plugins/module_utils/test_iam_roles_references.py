@@ -82,3 +82,69 @@ def test_missing_references_lists_what_the_lookup_does_not_find():
     found = {("kms key", KEY)}
     assert missing_references([("kms key", KEY), ("secret", SECRET)], lambda kind, value: (kind, value) in found) == [
         f"secret {SECRET}"]
+
+
+# -- the customer managed keys of the secrets a task reads ---------------------------------------------------
+class _Clients:
+    """DescribeSecret/DescribeKey answers from dicts; records every request (service, parameter)."""
+
+    def __init__(self, secrets, aliases):
+        self.secrets, self.aliases, self.asked = secrets, aliases, []
+
+    def __call__(self, service):
+        return self
+
+    def describe_secret(self, SecretId):  # noqa: N803  (boto3's parameter names)
+        self.asked.append(("secretsmanager", SecretId))
+        if SecretId not in self.secrets:
+            from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
+
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "no"}}, "DescribeSecret")
+        return dict({"ARN": SecretId}, **({"KmsKeyId": self.secrets[SecretId]} if self.secrets[SecretId] else {}))
+
+    def describe_key(self, KeyId):  # noqa: N803
+        self.asked.append(("kms", KeyId))
+        if KeyId not in self.aliases:
+            from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
+
+            raise ClientError({"Error": {"Code": "NotFoundException", "Message": "no"}}, "DescribeKey")
+        return {"KeyMetadata": {"Arn": self.aliases[KeyId]}}
+
+
+OTHER = SECRET.replace("prod/db-", "prod/api-")
+MISSING = SECRET.replace("prod/db-", "prod/gone-")
+
+
+def test_secret_keys_are_read_and_aliases_resolved_to_key_arns():
+    from ansible_collections.seed.aws_migration.plugins.module_utils.references import secret_kms_keys
+
+    clients = _Clients({SECRET: "alias/seed-secrets", OTHER: KEY}, {"alias/seed-secrets": KEY})
+    keys, found = secret_kms_keys(clients, [SECRET, OTHER, SECRET, MISSING])
+    assert keys == [KEY] and found == [SECRET, OTHER]
+    assert clients.asked == [("secretsmanager", SECRET), ("kms", "alias/seed-secrets"),
+                             ("secretsmanager", OTHER), ("secretsmanager", MISSING)]  # a key ARN needs no lookup
+
+
+def test_secrets_on_the_aws_managed_key_need_no_key():
+    from ansible_collections.seed.aws_migration.plugins.module_utils.references import secret_kms_keys
+
+    clients = _Clients({SECRET: None, OTHER: "alias/aws/secretsmanager"}, {})
+    assert secret_kms_keys(clients, [SECRET, OTHER]) == ([], [SECRET, OTHER])
+    assert [asked[0] for asked in clients.asked] == ["secretsmanager", "secretsmanager"]
+
+
+def test_a_secret_key_that_cannot_be_found_is_named():
+    from ansible_collections.seed.aws_migration.plugins.module_utils.references import secret_kms_keys
+
+    with pytest.raises(KeyError) as error:
+        secret_kms_keys(_Clients({SECRET: "alias/deleted"}, {}), [SECRET])
+    assert error.value.args[0] == f"secret {SECRET} is encrypted with KMS key alias/deleted, which does not exist"
+
+
+def test_secret_keys_are_granted_through_secrets_manager_only():
+    containers = [{"name": "a", "image": "x", "secrets": {"DB": SECRET + ":password::"}}]
+    policy = statements(execution_policy(containers, "eu-west-1", "123456789012", secret_keys=[KEY]))
+    assert policy["DecryptSecretsViaSecretsManager"] == {
+        "Sid": "DecryptSecretsViaSecretsManager", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY],
+        "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}}
+    assert "DecryptSecrets" not in policy  # kms_keys (the operator's) not given
