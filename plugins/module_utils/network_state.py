@@ -96,6 +96,7 @@ class Observed:
         self.nats = {}  # az -> live NAT gateway
         self.dead_nats = []  # failed NAT gateways (to clean up)
         self.route_tables = {}  # key -> route table
+        self.foreign_associations = {}  # subnet id -> (association id, route table id) of a table not ours
         self.security_groups = {}  # tier -> group
         self.endpoints = {}  # service short name -> endpoint
         self.flow_logs = []
@@ -194,6 +195,11 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
         key = rt_key_of(route_table)
         if key and _ours(tags_of(route_table), obs):
             obs.route_tables[key] = route_table
+        else:  # a subnet of ours may have been associated with it by hand: moved back, not "associated"
+            for assoc in route_table.get("Associations", []):
+                if assoc.get("SubnetId"):
+                    obs.foreign_associations[assoc["SubnetId"]] = (assoc["RouteTableAssociationId"],
+                                                                   route_table["RouteTableId"])
     for group in found["security_groups"]:
         tags = tags_of(group)
         component = tags.get(TAG_COMPONENT, "")

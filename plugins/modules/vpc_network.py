@@ -614,7 +614,7 @@ class NetworkManager:
 
     def _ensure_route_tables(self, spec, layout):
         obs = self.obs
-        subnet_rt = {}  # subnet id -> (association id, route table id)
+        subnet_rt = dict(obs.foreign_associations)  # subnet id -> (association id, route table id)
         for route_table in obs.route_tables.values():
             for assoc in route_table.get("Associations", []):
                 if assoc.get("SubnetId"):
@@ -641,7 +641,8 @@ class NetworkManager:
                 if current and current[1] == rt_id:
                     continue
                 if current:
-                    self._do(f"move subnet {tier}/{subnet_az} to route table {key}",
+                    foreign = f" (from {current[1]}, not ours)" if subnet_id in obs.foreign_associations else ""
+                    self._do(f"move subnet {tier}/{subnet_az} to route table {key}{foreign}",
                              ec2.replace_route_table_association, self.ec2, current[0], rt_id)
                 else:
                     self._do(f"associate subnet {tier}/{subnet_az} with route table {key}",

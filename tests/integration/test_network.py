@@ -119,6 +119,32 @@ def test_rules_added_by_hand_of_any_protocol_are_revoked(clean_aws, ansible):
     converge(ansible, clean_aws, dict(args, state="absent"))
 
 
+def test_a_subnet_moved_by_hand_to_another_route_table_is_moved_back(clean_aws, ansible):
+    """A private subnet associated by hand with a route table the network does not own (its NAT route
+    bypassed): the run sees the association and moves the subnet back (ReplaceRouteTableAssociation), not
+    an "associate" that AWS refuses as AlreadyAssociated on every run; then nothing is left to do."""
+    args = dict(name="moved", environment="it", cidr="10.56.0.0/20", nat_mode="none",
+                security_groups={"enabled": False})
+    network = converge(ansible, clean_aws, args)["network"]
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    subnet = ec2.describe_subnets(SubnetIds=[network["subnet_ids"]["private"][0]])["Subnets"][0]
+    az = subnet["AvailabilityZone"]
+    ours = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [subnet["SubnetId"]]}])[
+        "RouteTables"][0]
+    (association,) = [a for a in ours["Associations"] if a.get("SubnetId") == subnet["SubnetId"]]
+    foreign = ec2.create_route_table(VpcId=network["vpc_id"])["RouteTable"]["RouteTableId"]
+    ec2.replace_route_table_association(AssociationId=association["RouteTableAssociationId"], RouteTableId=foreign)
+
+    moved = converge(ansible, clean_aws, args)
+    assert moved["actions"] == [f"move subnet private/{az} to route table private:{az} (from {foreign}, not ours)"]
+    assert moved["writes_by_action"] == {"ec2:ReplaceRouteTableAssociation": 1}
+    now = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [subnet["SubnetId"]]}])[
+        "RouteTables"]
+    assert [t["RouteTableId"] for t in now] == [ours["RouteTableId"]]
+    ec2.delete_route_table(RouteTableId=foreign)  # the operator's, not the network's
+    converge(ansible, clean_aws, dict(args, state="absent"))
+
+
 def test_tags_not_given_leave_other_tags_alone(clean_aws, ansible):
     """Without ``tags`` the tags other tools set (cost allocation, backup) stay; ``tags: {}`` purges them."""
     args = dict(name="tagged", environment="it", cidr="10.54.0.0/20", nat_mode="none",
