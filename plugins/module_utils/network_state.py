@@ -95,6 +95,7 @@ class Observed:
         self.stray_eips = []  # tagged addresses not tied to a zone we know
         self.nats = {}  # az -> live NAT gateway
         self.dead_nats = []  # failed NAT gateways (to clean up)
+        self.deleting_nats = []  # NAT gateways an earlier run deleted, still letting go of their EIP and ENI
         self.route_tables = {}  # key -> route table
         self.foreign_associations = {}  # subnet id -> (association id, route table id) of a table not ours
         self.security_groups = {}  # tier -> group
@@ -191,6 +192,8 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
             obs.nats[tags.get(TAG_AZ)] = nat
         elif nat["State"] == "failed":
             obs.dead_nats.append(nat)
+        elif nat["State"] == "deleting":
+            obs.deleting_nats.append(nat)
     for route_table in found["route_tables"]:
         key = rt_key_of(route_table)
         if key and _ours(tags_of(route_table), obs):

@@ -570,6 +570,8 @@ class NetworkManager:
     def _start_nat_gateways(self, layout):
         """Create missing NAT gateways (and their Elastic IPs) without waiting: they come up together."""
         obs, started = self.obs, []
+        if any(az not in obs.nats for az in layout.nat_azs):
+            self._wait_nats_deleted([])  # one still deleting may hold the Elastic IP a new one takes
         for az in layout.nat_azs:
             if az in obs.nats:
                 continue
@@ -906,6 +908,13 @@ class NetworkManager:
         for nat in nats:
             self._do(f"delete nat_gateway:{tags_of(nat).get('seed:az')} {nat['NatGatewayId']}",
                      ec2.delete_nat_gateway, self.ec2, nat["NatGatewayId"])
+        self._wait_nats_deleted(nats)
+
+    def _wait_nats_deleted(self, nats):
+        """Wait for these and for those an interrupted run left ``deleting``: until a NAT gateway is deleted
+        its Elastic IP cannot be released or reused, nor its subnet deleted."""
+        nats = nats + self.obs.deleting_nats
+        self.obs.deleting_nats = []
         if nats and not self.check_mode:
             ids = [n["NatGatewayId"] for n in nats]
             filters = [{"Name": "nat-gateway-id", "Values": ids}]

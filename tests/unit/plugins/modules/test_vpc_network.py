@@ -70,3 +70,57 @@ def test_bad_input_fails_before_any_client(monkeypatch, empty_account):
 ])
 def test_rules_become_ip_permissions(rule, permission):
     assert vpc_network._permission(rule, {"sg:app": "sg-app"}) == permission
+
+
+def _tags(**tags):
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+OURS = {"seed:environment": "test", "seed:name": "main", "seed:managed-by": "seed.aws_migration"}
+
+
+@pytest.mark.parametrize("state, wanted_nat", [("absent", False), ("present", True)])
+def test_a_nat_gateway_left_deleting_is_waited_for_before_its_elastic_ip_is_touched(monkeypatch, state, wanted_nat):
+    """A run interrupted while its NAT gateway was being deleted: the rerun finds it ``deleting``. Until it
+    is deleted its Elastic IP can be neither released (teardown) nor given to a new NAT gateway (the zone
+    wanted again), so the rerun waits for it first."""
+    calls = []
+    nat = {"NatGatewayId": "nat-1", "State": "deleting", "Tags": _tags(**OURS, **{"seed:az": "us-east-1a"})}
+    vpc = {"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16", "Tags": _tags(**OURS, **{"seed:component": "vpc"})}
+    eip = {"AllocationId": "eipalloc-1", "PublicIp": "203.0.113.1",
+           "Tags": _tags(**OURS, **{"seed:component": "nat-eip", "seed:az": "us-east-1a"})}
+
+    def describe_nat_gateways(client, filters):
+        calls.append("describe_nat_gateways")
+        seen = calls.count("describe_nat_gateways")
+        return [dict(nat, State="deleting" if seen == 1 else "deleted")]
+
+    def record(name, answer=None):
+        def call(*args, **kwargs):
+            calls.append(name)
+            return answer
+        return call
+
+    for name in dir(ec2):
+        if name.startswith("describe_"):
+            monkeypatch.setattr(ec2, name, lambda *a, _n=name, **k: READS.get(_n, []))
+        elif not name.startswith("_") and callable(getattr(ec2, name)) and name != "paginate_all":
+            monkeypatch.setattr(ec2, name, record(name))
+    monkeypatch.setattr(ec2, "describe_vpcs", lambda client, filters=None: [vpc])
+    monkeypatch.setattr(ec2, "describe_vpc_attribute", lambda client, vpc_id, attribute: True)
+    monkeypatch.setattr(ec2, "describe_addresses", lambda client, filters=None: [eip])
+    monkeypatch.setattr(ec2, "describe_nat_gateways", describe_nat_gateways)
+    monkeypatch.setattr(ec2, "create_nat_gateway", record("create_nat_gateway", {"NatGatewayId": "nat-2",
+                                                                                  "State": "pending"}))
+    monkeypatch.setattr(vpc_network.logs, "describe_log_group", lambda *a, **k: [])
+    monkeypatch.setattr(vpc_network.iam, "get_role", lambda *a, **k: None)
+    monkeypatch.setattr(vpc_network.SeedAWSModule, "seed_client", lambda self, service: object())
+    monkeypatch.setattr(vpc_network.NetworkManager, "_wait_nat_gateways", lambda self, ids: None)
+    args = dict(name="main", environment="test", cidr="10.0.0.0/16", state=state, nat_mode="single",
+                security_groups={"enabled": False})
+    result = run(monkeypatch, args, check_mode=False)
+    assert not result.get("failed"), result.get("msg")
+    touched = "create_nat_gateway" if wanted_nat else "release_address"
+    # discovery saw it deleting; the wait's describe saw it deleted; only then the Elastic IP is touched
+    assert [c for c in calls if c in ("describe_nat_gateways", touched)] == [
+        "describe_nat_gateways", "describe_nat_gateways", touched], calls
