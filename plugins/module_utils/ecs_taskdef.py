@@ -106,7 +106,8 @@ def canonical_container(container):
 
 def _canonical_volume(volume):
     """A volume without its name, the EFS defaults ECS fills in made explicit."""
-    volume = {k: v for k, v in volume.items() if k != "name"}
+    # configuredAtLaunch false is how ECS describes every volume set in the definition itself
+    volume = {k: v for k, v in volume.items() if k != "name" and not (k == "configuredAtLaunch" and v is False)}
     efs = volume.get("efsVolumeConfiguration")
     if efs:
         efs = dict({"transitEncryption": "DISABLED", "rootDirectory": "/"}, **efs)
@@ -221,6 +222,9 @@ def validate_efs_mounts(efs_access_points, containers, field="efs_access_points"
                                                                "one access point once, in every container that needs "
                                                                "it)")
         seen.add(mount["access_point_arn"])
+        if mount.get("containers") is not None and not mount["containers"]:
+            raise ValidationError(f"{where}.containers", "is empty: name the containers that mount it, or leave it "
+                                                         "out for every container")
         path = mount.get("container_path") or ""
         if not path.startswith("/") or path.rstrip("/") == "" or ":" in path:
             raise ValidationError(f"{where}.container_path", f"{path!r} is not an absolute path in the container "

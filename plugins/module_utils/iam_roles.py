@@ -153,8 +153,11 @@ def execution_policy(containers, region, account, default_log_group=None, kms_ke
     if kms_keys and (secrets or parameters):
         statements.append(_statement("DecryptSecrets", ["kms:Decrypt"], kms_keys))
     if secret_keys and secrets:
+        # Secrets Manager of each secret's own region (a key is regional: it serves the secrets there)
+        suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+        via = sorted({f"secretsmanager.{arn.split(':')[3]}.{suffix}" for arn in secrets if ":secretsmanager:" in arn})
         statements.append(_statement("DecryptSecretsViaSecretsManager", ["kms:Decrypt"], secret_keys,
-                                     {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}))
+                                     {"StringEquals": {"kms:ViaService": via}}))
     return {"Version": "2012-10-17", "Statement": statements} if statements else None
 
 

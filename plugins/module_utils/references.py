@@ -8,6 +8,7 @@ bucket or access point that is not there would grant nothing and hide a typo unt
 start, so the module fails first, naming what is missing, before creating anything.
 """
 
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 
@@ -66,14 +67,39 @@ def _key_arn(client, key):
     return client.describe_key(KeyId=key)["KeyMetadata"]["Arn"]
 
 
-def secret_kms_keys(client_factory, secret_arns):
+_MANAGED_KEY_ALIAS = "alias/aws/secretsmanager"
+
+
+def secret_key_reference(secret, key):
+    """The key of ``secret`` as an ARN in the secret's own account and region (``None``: the AWS managed key).
+
+    DescribeSecret gives a key ID, a key ARN, an alias name or an alias ARN. A bare ID or alias name is
+    relative to the SECRET's account and region, not the caller's: a secret shared from another account is
+    encrypted with that account's key. A key ID becomes its key ARN (no lookup); an alias becomes an alias
+    ARN, which ``secret_kms_keys`` resolves with DescribeKey.
+    """
+    if not key or key == _MANAGED_KEY_ALIAS or key.endswith(":" + _MANAGED_KEY_ALIAS):
+        return None
+    if key.startswith("arn:"):
+        return key
+    partition, region, account = secret.split(":")[1], secret.split(":")[3], secret.split(":")[4]
+    return f"arn:{partition}:kms:{region}:{account}:{key if key.startswith('alias/') else 'key/' + key}"
+
+
+class KeyLookupError(Exception):
+    """The key of a secret cannot be named: ``args[0]`` says why and what to do."""
+
+
+def secret_kms_keys(client_factory, secret_arns, given_keys=()):
     """``(key ARNs, secrets found)``: the customer managed keys that encrypt these Secrets Manager secrets.
 
     A secret that does not exist is left out of both (the reference check names it); one on the AWS
-    managed key adds no key. A key DescribeSecret gives as an alias or key ID is resolved to its ARN (IAM
-    matches kms:Decrypt against the key ARN only); a key that cannot be found raises ``KeyError``.
+    managed key adds no key. An alias is resolved to its key ARN (IAM matches kms:Decrypt against the key
+    ARN only). An alias the caller may not resolve (another account's key policy) is accepted when
+    ``given_keys`` holds a key of that account and region; otherwise, like an alias that does not exist,
+    it raises ``KeyLookupError``.
     """
-    from ansible_collections.seed.aws_migration.plugins.module_utils.iam_roles import KMS_KEY_RE
+    from ansible_collections.seed.aws_migration.plugins.module_utils.errors import is_access_denied
 
     clients, keys, found = {}, set(), []
     for arn in dict.fromkeys(secret_arns):
@@ -83,15 +109,24 @@ def secret_kms_keys(client_factory, secret_arns):
         if described is None:
             continue
         found.append(arn)
-        key = described.get("KmsKeyId")
-        if not key or key in ("alias/aws/secretsmanager", "aws/secretsmanager"):
+        key = secret_key_reference(arn, described.get("KmsKeyId"))
+        if key is None:
             continue
-        if not KMS_KEY_RE.match(key):
+        if ":alias/" in key:
             if "kms" not in clients:
                 clients["kms"] = client_factory("kms")
-            resolved = _key_arn(clients["kms"], key)
+            try:
+                resolved = _key_arn(clients["kms"], key)
+            except SeedAWSError as e:
+                if not is_access_denied(e):
+                    raise
+                scope = key.split(":alias/")[0] + ":key/"
+                if any(given.startswith(scope) for given in given_keys):
+                    continue  # the operator named that account's key in kms_keys
+                raise KeyLookupError(f"secret {arn} is encrypted with KMS key {key}, which this caller may not "
+                                     "look up (another account's key policy?): list the key's ARN in kms_keys") from None
             if not resolved:
-                raise KeyError(f"secret {arn} is encrypted with KMS key {key}, which does not exist")
+                raise KeyLookupError(f"secret {arn} is encrypted with KMS key {key}, which does not exist")
             key = resolved
         keys.add(key)
     return sorted(keys), found

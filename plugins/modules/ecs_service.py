@@ -379,7 +379,9 @@ options:
       - The customer managed keys of the Secrets Manager secrets in O(task.containers[].secrets) and
         O(task.containers[].repository_credentials) need not be listed - the module reads each secret's key
         (C(secretsmanager:DescribeSecret), C(kms:DescribeKey) for an alias) on every run and lets the execution
-        role decrypt with it only through Secrets Manager (C(kms:ViaService)).
+        role decrypt with it only through Secrets Manager of the secret's region (C(kms:ViaService)). A key ID or
+        alias is the secret's account's. An alias of another account's key the caller may not look up needs that
+        key's ARN here.
     type: list
     elements: str
     default: []
@@ -630,6 +632,10 @@ def validate(params):
     iam_roles.validate_references(task["containers"], params.get("kms_keys") or [], params.get("s3_prefixes") or [],
                                   params.get("efs_access_points") or [])
     validate_efs_mounts(params.get("efs_access_points") or [], task["containers"])
+    if params.get("efs_access_points") and not task.get("task_role_arn") and params.get("manage_roles") is False:
+        raise ValidationError("efs_access_points", "are mounted with the task role's IAM authorisation: give "
+                                                   "task.task_role_arn, or let the module derive the role "
+                                                   "(manage_roles=true)")
     version = params.get("platform_version") or "LATEST"
     if params.get("efs_access_points") and version != "LATEST" and _version_tuple(version) < (1, 4):
         raise ValidationError("platform_version", f"{version} cannot mount EFS volumes (Fargate 1.4.0 or later can)")
@@ -681,6 +687,11 @@ class ServiceManager:
         self.params = module.params
         self.check_mode = module.check_mode
         validate(self.params)  # before any client exists
+        for index, mount in enumerate(self.params.get("efs_access_points") or []):
+            region = mount["access_point_arn"].split(":")[3]
+            if self.params["state"] == "present" and region != module.region:
+                raise ValidationError(f"efs_access_points[{index}].access_point_arn",
+                                      f"is in {region}; tasks in {module.region} mount file systems of their region")
         self.ecs = module.seed_client("ecs")
         self.actions = []
         self.rollout = "none"
@@ -963,9 +974,9 @@ class ServiceManager:
         if not arns:
             return []
         try:
-            keys, found = references.secret_kms_keys(self.module.seed_client, arns)
-        except KeyError as e:
-            raise ValidationError("task", f"{e.args[0]}, so no role or policy was written") from None
+            keys, found = references.secret_kms_keys(self.module.seed_client, arns, self.params["kms_keys"])
+        except references.KeyLookupError as e:
+            raise ValidationError("task", f"{e.args[0]}; no role or policy was written") from None
         # found: no second read of these by the reference check
         self.__dict__.setdefault("_checked_references", set()).update(("secret", arn) for arn in found)
         return keys

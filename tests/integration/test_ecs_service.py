@@ -533,7 +533,7 @@ def test_the_customer_managed_key_of_a_secret_is_found_and_granted_via_secrets_m
     converge(ansible, clean_aws, args, "ecs_service")
     assert decrypt() == {"Sid": "DecryptSecretsViaSecretsManager", "Effect": "Allow", "Action": ["kms:Decrypt"],
                          "Resource": [first],
-                         "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}}
+                         "Condition": {"StringEquals": {"kms:ViaService": ["secretsmanager.us-east-1.amazonaws.com"]}}}
 
     secrets.update_secret(SecretId=db, KmsKeyId=second)
     moved = converge(ansible, clean_aws, args, "ecs_service")

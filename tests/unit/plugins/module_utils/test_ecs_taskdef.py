@@ -230,6 +230,7 @@ def test_what_ecs_fills_in_on_efs_volumes_causes_no_change():
     out = described(params)
     out["volumes"] = copy.deepcopy(params["volumes"])
     out["volumes"][0]["efsVolumeConfiguration"]["rootDirectory"] = "/"  # ECS (and moto) add the default
+    out["volumes"][0]["configuredAtLaunch"] = False  # ECS describes every volume so (moto does not)
     for container in out["containerDefinitions"]:
         container["mountPoints"] = [{k: v for k, v in m.items() if k != "readOnly"}  # false may come back unset
                                     for m in params["containerDefinitions"][0]["mountPoints"]]

@@ -113,38 +113,74 @@ class _Clients:
 
 OTHER = SECRET.replace("prod/db-", "prod/api-")
 MISSING = SECRET.replace("prod/db-", "prod/gone-")
+SHARED = "arn:aws:secretsmanager:eu-central-1:210987654321:secret:shared/db-XyZ123"  # another account's
+ALIAS = "arn:aws:kms:eu-west-1:123456789012:alias/seed-secrets"
 
 
 def test_secret_keys_are_read_and_aliases_resolved_to_key_arns():
     from ansible_collections.seed.aws_migration.plugins.module_utils.references import secret_kms_keys
 
-    clients = _Clients({SECRET: "alias/seed-secrets", OTHER: KEY}, {"alias/seed-secrets": KEY})
+    clients = _Clients({SECRET: "alias/seed-secrets", OTHER: KEY}, {ALIAS: KEY})
     keys, found = secret_kms_keys(clients, [SECRET, OTHER, SECRET, MISSING])
     assert keys == [KEY] and found == [SECRET, OTHER]
-    assert clients.asked == [("secretsmanager", SECRET), ("kms", "alias/seed-secrets"),
+    assert clients.asked == [("secretsmanager", SECRET), ("kms", ALIAS),  # the alias in the secret's account
                              ("secretsmanager", OTHER), ("secretsmanager", MISSING)]  # a key ARN needs no lookup
+
+
+def test_a_key_id_or_alias_is_the_secret_accounts_not_the_callers():
+    from ansible_collections.seed.aws_migration.plugins.module_utils.references import secret_kms_keys
+
+    shared_key = "arn:aws:kms:eu-central-1:210987654321:key/1111aaaa-22bb-33cc-44dd-555555eeeeee"
+    clients = _Clients({SHARED: "1111aaaa-22bb-33cc-44dd-555555eeeeee"}, {})
+    assert secret_kms_keys(clients, [SHARED]) == ([shared_key], [SHARED])
+    assert clients.asked == [("secretsmanager", SHARED)]  # a key ID names its ARN: no lookup
+    clients = _Clients({SHARED: "alias/shared"}, {"arn:aws:kms:eu-central-1:210987654321:alias/shared": shared_key})
+    assert secret_kms_keys(clients, [SHARED]) == ([shared_key], [SHARED])
 
 
 def test_secrets_on_the_aws_managed_key_need_no_key():
     from ansible_collections.seed.aws_migration.plugins.module_utils.references import secret_kms_keys
 
-    clients = _Clients({SECRET: None, OTHER: "alias/aws/secretsmanager"}, {})
-    assert secret_kms_keys(clients, [SECRET, OTHER]) == ([], [SECRET, OTHER])
-    assert [asked[0] for asked in clients.asked] == ["secretsmanager", "secretsmanager"]
+    managed_arn = "arn:aws:kms:eu-west-1:123456789012:alias/aws/secretsmanager"
+    clients = _Clients({SECRET: None, OTHER: "alias/aws/secretsmanager", SHARED: managed_arn}, {})
+    assert secret_kms_keys(clients, [SECRET, OTHER, SHARED]) == ([], [SECRET, OTHER, SHARED])
+    assert [asked[0] for asked in clients.asked] == ["secretsmanager"] * 3
 
 
 def test_a_secret_key_that_cannot_be_found_is_named():
+    from ansible_collections.seed.aws_migration.plugins.module_utils.references import KeyLookupError
     from ansible_collections.seed.aws_migration.plugins.module_utils.references import secret_kms_keys
 
-    with pytest.raises(KeyError) as error:
+    with pytest.raises(KeyLookupError) as error:
         secret_kms_keys(_Clients({SECRET: "alias/deleted"}, {}), [SECRET])
-    assert error.value.args[0] == f"secret {SECRET} is encrypted with KMS key alias/deleted, which does not exist"
+    assert error.value.args[0] == (f"secret {SECRET} is encrypted with KMS key "
+                                   "arn:aws:kms:eu-west-1:123456789012:alias/deleted, which does not exist")
 
 
-def test_secret_keys_are_granted_through_secrets_manager_only():
-    containers = [{"name": "a", "image": "x", "secrets": {"DB": SECRET + ":password::"}}]
+class _Denied(_Clients):
+    def describe_key(self, KeyId):  # noqa: N803
+        from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
+
+        self.asked.append(("kms", KeyId))
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "DescribeKey")
+
+
+def test_an_alias_the_caller_may_not_resolve_needs_the_key_in_kms_keys():
+    from ansible_collections.seed.aws_migration.plugins.module_utils.references import KeyLookupError
+    from ansible_collections.seed.aws_migration.plugins.module_utils.references import secret_kms_keys
+
+    with pytest.raises(KeyLookupError) as error:
+        secret_kms_keys(_Denied({SHARED: "alias/shared"}, {}), [SHARED])
+    assert "may not look up" in error.value.args[0] and "kms_keys" in error.value.args[0]
+    given = "arn:aws:kms:eu-central-1:210987654321:key/1111aaaa-22bb-33cc-44dd-555555eeeeee"
+    assert secret_kms_keys(_Denied({SHARED: "alias/shared"}, {}), [SHARED], [given]) == ([], [SHARED])
+
+
+def test_secret_keys_are_granted_through_secrets_manager_of_each_secrets_region_only():
+    containers = [{"name": "a", "image": "x", "secrets": {"DB": SECRET + ":password::", "SHARED": SHARED}}]
     policy = statements(execution_policy(containers, "eu-west-1", "123456789012", secret_keys=[KEY]))
     assert policy["DecryptSecretsViaSecretsManager"] == {
         "Sid": "DecryptSecretsViaSecretsManager", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY],
-        "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}}
+        "Condition": {"StringEquals": {"kms:ViaService": ["secretsmanager.eu-central-1.amazonaws.com",
+                                                          "secretsmanager.eu-west-1.amazonaws.com"]}}}
     assert "DecryptSecrets" not in policy  # kms_keys (the operator's) not given

@@ -227,6 +227,8 @@ MOUNT = {"file_system_id": "fs-0123456789abcdef0", "access_point_arn": AP, "cont
      "listed twice"),
     (dict(efs_access_points=[MOUNT, dict(MOUNT, access_point_arn=AP[:-1] + "1", container_path="/data/")]),
      "efs_access_points[1].container_path", "already mounts efs_access_points[0]"),
+    (dict(efs_access_points=[dict(MOUNT, containers=[])]), "efs_access_points[0].containers", "is empty"),
+    (dict(efs_access_points=[MOUNT], manage_roles=False), "efs_access_points", "task.task_role_arn"),
     (dict(efs_access_points=[MOUNT], platform_version="1.3.0"), "platform_version", "cannot mount EFS"),
     (dict(efs_access_points=[MOUNT], platform_version="one"), "platform_version", "not LATEST"),
 ])
@@ -433,3 +435,16 @@ def test_names_ecs_refuses_fail_before_any_call(overrides, field):
 def test_a_cluster_arn_is_not_taken_for_a_family_name():
     ecs_service.validate({"name": "backend", "cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod",
                           "family": None, "state": "absent"})
+
+
+def test_an_access_point_of_another_region_is_refused_before_any_client():
+    class _Fake:
+        region, check_mode = "us-east-1", False
+        params = dict(params(efs_access_points=[MOUNT]), manage_roles=True)  # AP is in eu-west-1
+
+        def seed_client(self, service):
+            raise AssertionError("a client was made before validation finished")
+
+    with pytest.raises(ValidationError) as e:
+        ecs_service.ServiceManager(_Fake())
+    assert e.value.field == "efs_access_points[0].access_point_arn" and "is in eu-west-1" in e.value.message

@@ -110,8 +110,8 @@ def test_a_nat_gateway_left_deleting_is_waited_for_before_its_elastic_ip_is_touc
     monkeypatch.setattr(ec2, "describe_vpc_attribute", lambda client, vpc_id, attribute: True)
     monkeypatch.setattr(ec2, "describe_addresses", lambda client, filters=None: [eip])
     monkeypatch.setattr(ec2, "describe_nat_gateways", describe_nat_gateways)
-    monkeypatch.setattr(ec2, "create_nat_gateway", record("create_nat_gateway", {"NatGatewayId": "nat-2",
-                                                                                  "State": "pending"}))
+    new_nat = {"NatGatewayId": "nat-2", "State": "pending"}
+    monkeypatch.setattr(ec2, "create_nat_gateway", record("create_nat_gateway", new_nat))
     monkeypatch.setattr(vpc_network.logs, "describe_log_group", lambda *a, **k: [])
     monkeypatch.setattr(vpc_network.iam, "get_role", lambda *a, **k: None)
     monkeypatch.setattr(vpc_network.SeedAWSModule, "seed_client", lambda self, service: object())
