@@ -282,7 +282,11 @@ options:
         elements: str
         default: []
   health_check_grace_period:
-    description: Seconds the load balancer health checks are ignored after a task starts (with O(load_balancers)).
+    description:
+      - Seconds the load balancer and container health checks are ignored after a task starts, so a slow start is
+        not taken for a failure.
+      - Sent when the service has O(load_balancers) or a container has a O(task.containers[].health_check); a
+        service with neither does not use it.
     type: int
     default: 60
   enable_execute_command:
@@ -743,9 +747,15 @@ class ServiceManager:
             "enable_execute_command": bool(service.get("enableExecuteCommand")),
             "propagate_tags": service.get("propagateTags") or "NONE",
         }
-        if service.get("loadBalancers"):
+        if service.get("loadBalancers") or self._graced():
             view["health_check_grace_period"] = service.get("healthCheckGracePeriodSeconds") or 0
         return view
+
+    def _graced(self):
+        """Whether the grace period applies: ECS ignores load balancer AND container health checks during it
+        (and a service with neither does not use it)."""
+        containers = (self.params.get("task") or {}).get("containers") or []
+        return bool(self.params.get("load_balancers")) or any(c.get("health_check") for c in containers)
 
     def _desired_service(self, task_definition_arn):
         p = self.params
@@ -775,7 +785,7 @@ class ServiceManager:
         if deployment["alarms"]:
             service["deploymentConfiguration"]["alarms"] = {"alarmNames": list(deployment["alarms"]), "enable": True,
                                                             "rollback": deployment["rollback"]}
-        if p["load_balancers"]:
+        if self._graced():
             service["healthCheckGracePeriodSeconds"] = p["health_check_grace_period"]
         return service
 
@@ -855,7 +865,8 @@ class ServiceManager:
                 updated = self._do(f"update service {self.name}: {fields}", ecs.update_service, self.ecs, self.cluster,
                                    self.name, changes)
                 service = updated or service
-                rollout = True
+                # The grace period alone starts no deployment (ECS: "doesn't trigger a new service deployment")
+                rollout = set(changes) != {"healthCheckGracePeriodSeconds"}
             # Tags as DescribeServices gave them (include=TAGS): UpdateService's answer carries none.
             tags = self._ensure_tags(service_before)
             service = dict(service, tags=tags)

@@ -544,3 +544,25 @@ def test_the_customer_managed_key_of_a_secret_is_found_and_granted_via_secrets_m
     container(args)["secrets"] = {"DB_PASSWORD": plain + ":password::"}
     converge(ansible, clean_aws, args, "ecs_service")
     assert decrypt() is None
+
+
+def test_the_grace_period_covers_container_health_checks_without_a_load_balancer(platform, clean_aws, ansible):
+    """ECS ignores container health checks too during the grace period: a worker without a load balancer
+    but with a health check gets it (before, only services behind a load balancer did, so a slow starter was
+    stopped as unhealthy). A change updates the service in place; no health check, no grace period."""
+    ecs = boto3_client("ecs", clean_aws.endpoint_url)
+    args = service_args(platform, autoscaling=None, health_check_grace_period=90)
+    created = converge(ansible, clean_aws, args, "ecs_service")
+    assert created["diff"]["after"]["service"]["health_check_grace_period"] == 90
+    assert ecs.describe_services(cluster="it", services=["backend"])["services"][0][
+        "healthCheckGracePeriodSeconds"] == 90
+    changed = converge(ansible, clean_aws, dict(args, health_check_grace_period=180), "ecs_service")
+    assert changed["actions"] == ["update service backend: healthCheckGracePeriodSeconds"]
+    assert changed["rollout"] == "none"  # it starts no deployment, so there is none to wait for
+    assert ecs.describe_services(cluster="it", services=["backend"])["services"][0][
+        "healthCheckGracePeriodSeconds"] == 180
+
+    plain = service_args(platform, autoscaling=None, name="worker")
+    container(plain).pop("health_check")
+    worker = converge(ansible, clean_aws, plain, "ecs_service")
+    assert "health_check_grace_period" not in worker["diff"]["after"]["service"]
