@@ -326,6 +326,9 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import 
 
 MANAGED_BY = "seed.aws_migration"
 COMPONENT = "http-api"
+# VPC link states nothing is built on (replaced), and those of a link already going (not deleted again)
+LINK_UNUSABLE = ("FAILED", "DELETING", "INACTIVE")
+LINK_GOING = ("DELETING", "INACTIVE")
 NEW = "(new)"  # the ID of something a check-mode run would create
 
 
@@ -406,7 +409,7 @@ class Observed:
         self.api = self.link = self.integration = self.authorizer = self.stage = None
         self.domain = self.mapping = None
         self.routes = {}
-        self.links = []  # VPC links found by tags (only when the integration does not name one)
+        self.links = None  # VPC links found by tags (read when the integration names no usable one)
 
 
 class ApiManager:
@@ -515,11 +518,16 @@ class ApiManager:
         label = f"HTTP API {self.name}"
 
         # the VPC link (first: a new one takes time to become available)
-        link, old_link = obs.link, None
-        if not link or (before and before["vpc_link"] != after["vpc_link"]) or \
-                (not before and self._link_view(link) != after["vpc_link"]):
-            old_link = link
-            link = self._create_link(after["vpc_link"])
+        link, old_link = self._usable_link(obs, after["vpc_link"]), None
+        if not link or self._link_view(link) != after["vpc_link"]:
+            link = self._create_link(after["vpc_link"], exclude={(obs.link or {}).get("VpcLinkId")})
+        elif link.get("VpcLinkStatus") == "PENDING" and not check:
+            link = self._wait_link(link)  # created by a run that stopped before it was available
+        if obs.link and (link or {}).get("VpcLinkId") != obs.link["VpcLinkId"] and self._mine(obs.link) and \
+                obs.link.get("VpcLinkStatus") not in LINK_GOING:
+            # replaced: deleted once the integration no longer uses it (another's link, one the integration
+            # was pointed at by hand, stays; so does one already going)
+            old_link = obs.link
         link_id = link["VpcLinkId"] if link else NEW
 
         # the API
@@ -580,6 +588,19 @@ class ApiManager:
                                            else None, stage, routes, domain, mapping)
         return facts_before, before, after
 
+    def _mine(self, link):
+        return owned(link, self.name, COMPONENT + "-vpc-link")
+
+    def _usable_link(self, obs, wanted):
+        """The VPC link to keep: the integration's when it is ours and usable, else one of ours that is
+        (a FAILED link, one being deleted or one that is not ours is never built on)."""
+        if obs.link and self._mine(obs.link) and obs.link.get("VpcLinkStatus") not in LINK_UNUSABLE:
+            return obs.link
+        if obs.link and obs.links is None:
+            obs.links = self.find_links()  # the integration's link is not usable: look for ours
+        usable = [link for link in obs.links or [] if link.get("VpcLinkStatus") not in LINK_UNUSABLE]
+        return next((link for link in usable if self._link_view(link) == wanted), usable[0] if usable else None)
+
     @staticmethod
     def _link_view(link):
         if not link:
@@ -587,11 +608,12 @@ class ApiManager:
         return {"subnets": sorted(link.get("SubnetIds") or []), "security_groups": sorted(link.get("SecurityGroupIds")
                                                                                           or [])}
 
-    def _create_link(self, wanted):
+    def _create_link(self, wanted, exclude=()):
         tags = dict(self.params.get("tags") or {}, **identity(self.name, COMPONENT + "-vpc-link"))
 
-        def find():
-            found = [link for link in self.find_links() if self._link_view(link) == wanted]
+        def find():  # after a lost response: the link this run created, never one it replaces
+            found = [link for link in self.find_links() if self._link_view(link) == wanted
+                     and link["VpcLinkId"] not in exclude and link.get("VpcLinkStatus") not in LINK_UNUSABLE]
             return found[0] if found else None
 
         link = self._do(f"create VPC link {self.name}", create_once,
@@ -800,7 +822,7 @@ class ApiManager:
                          domain["DomainName"])
         if api_id:
             self._do(f"delete {label}", api.delete_api, self.client, api_id)
-        for link in obs.links:
+        for link in obs.links or []:
             self._do(f"delete VPC link {link['VpcLinkId']} ({self.name})", api.delete_vpc_link, self.client,
                      link["VpcLinkId"])
         destination = ((obs.stage or {}).get("AccessLogSettings") or {}).get("DestinationArn") or ""

@@ -212,8 +212,8 @@ ROUTE_ARGS = [{"key": "ANY /{proxy+}"}, {"key": "GET /health", "authorization": 
                                          "throttling": {"burst_limit": 10, "rate_limit": 5}}]
 
 
-def expect_reads(stubber, stage=None, routes=None, authorizer=None):
-    stage, routes, authorizer = stage or STAGE, routes or ROUTES, authorizer or AUTHORIZER
+def expect_reads(stubber, stage=None, routes=None, authorizer=None, link=None):
+    stage, routes, authorizer, link = stage or STAGE, routes or ROUTES, authorizer or AUTHORIZER, link or LINK
     stubber.add_response("get_apis", {"Items": [API]}, {})
     stubber.add_response("get_integrations", {"Items": [INTEGRATION]}, {"ApiId": "a1b2c3d4e5"})
     stubber.add_response("get_routes", {"Items": copy.deepcopy(routes)}, {"ApiId": "a1b2c3d4e5"})
@@ -222,7 +222,7 @@ def expect_reads(stubber, stage=None, routes=None, authorizer=None):
         stubber.add_response("get_authorizer", authorizer, {"ApiId": "a1b2c3d4e5", "AuthorizerId": "au1au2"})
     else:
         stubber.add_response("get_authorizers", {"Items": [authorizer]}, {"ApiId": "a1b2c3d4e5"})
-    stubber.add_response("get_vpc_link", LINK, {"VpcLinkId": "vl1vl2"})
+    stubber.add_response("get_vpc_link", link, {"VpcLinkId": "vl1vl2"})
 
 
 def args(**extra):
@@ -404,3 +404,43 @@ def test_a_failed_vpc_link_fails_with_the_reason(monkeypatch, stubs):
     with pytest.raises(http_api.SeedAWSError) as e:
         manager._wait_link(dict(LINK, VpcLinkStatus="PENDING"))
     assert "Subnet subnet-a does not exist" in str(e.value)
+
+
+# --- the VPC link a rerun finds (RECORDED: GetVpcLink / GetVpcLinks in the API reference's syntax) -------
+def expect_reads_with_link(stubber, link, links=None):
+    expect_reads(stubber, link=link)
+    if links is not None:
+        stubber.add_response("get_vpc_links", {"Items": links}, {})
+
+
+def test_a_failed_vpc_link_is_replaced_not_built_on(monkeypatch, stubs):
+    """A link that FAILED (say, a subnet was deleted) is never kept: a new one, the integration moved to
+    it, the failed one deleted."""
+    failed = dict(LINK, VpcLinkStatus="FAILED", VpcLinkStatusMessage="Subnet subnet-a does not exist")
+    expect_reads_with_link(stubs["apigatewayv2"], failed, links=[failed])
+    result = run_module(monkeypatch, http_api, args(), check_mode=True)
+    assert not result.get("failed"), result.get("msg")
+    assert result["actions"] == ["create VPC link shop-api", "update integration of HTTP API shop-api: connection",
+                                 "delete VPC link vl1vl2 (shop-api, replaced)"]
+
+
+def test_a_vpc_link_left_pending_by_an_interrupted_run_is_awaited(monkeypatch, stubs):
+    stubber = stubs["apigatewayv2"]
+    expect_reads_with_link(stubber, dict(LINK, VpcLinkStatus="PENDING"))
+    stubber.add_response("get_vpc_link", LINK, {"VpcLinkId": "vl1vl2"})  # the wait's poll: available
+    real_wait = http_api.wait_for
+    monkeypatch.setattr(http_api, "wait_for", lambda *a, **k: real_wait(*a, **dict(k, sleep=lambda s: None)))
+    result = run_module(monkeypatch, http_api, args(), check_mode=False)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is False and result["actions"] == []
+
+
+def test_a_link_not_ours_is_left_alone_and_the_integration_moved_back_to_ours(monkeypatch, stubs):
+    """The integration pointed by hand at someone else's VPC link: it goes back to this API's own link, and
+    the other link is neither adopted (teardown would delete it) nor deleted."""
+    foreign = dict(LINK, Name="someone-else", Tags={"team": "other"})
+    ours = dict(LINK, VpcLinkId="vl9vl9")
+    expect_reads_with_link(stubs["apigatewayv2"], foreign, links=[ours])
+    result = run_module(monkeypatch, http_api, args(), check_mode=True)
+    assert not result.get("failed"), result.get("msg")
+    assert result["actions"] == ["update integration of HTTP API shop-api: connection"]
