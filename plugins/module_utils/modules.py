@@ -63,8 +63,11 @@ class SeedAWSModule(AnsibleAWSModule):
         gc.freeze()
         super().fail_json(*args, **kwargs)
 
-    def seed_client(self, service):
-        """A boto3 client with the collection's retry policy (see ``_CLIENT_CONFIG``)."""
+    def seed_client(self, service, region=None):
+        """A boto3 client with the collection's retry policy (see ``_CLIENT_CONFIG``), in ``region`` when
+        given (a resource another region holds, named by its ARN), else in the module's region."""
+        if region and region != self.region:
+            return self.client(service, config=Config(**_CLIENT_CONFIG), region=region)
         return self.client(service, config=Config(**_CLIENT_CONFIG))
 
     def exit_converged(self, manager_class, key, facts_after, extra=None):

@@ -102,10 +102,15 @@ def secret_kms_keys(client_factory, secret_arns, given_keys=()):
     from ansible_collections.seed.aws_migration.plugins.module_utils.errors import is_access_denied
 
     clients, keys, found = {}, set(), []
+
+    def client(service, region):  # the secret's own region: a secret (and its key) is read where it lives
+        if (service, region) not in clients:
+            clients[(service, region)] = client_factory(service, region)
+        return clients[(service, region)]
+
     for arn in dict.fromkeys(secret_arns):
-        if "secretsmanager" not in clients:
-            clients["secretsmanager"] = client_factory("secretsmanager")
-        described = _describe_secret(clients["secretsmanager"], arn)
+        region = arn.split(":")[3]
+        described = _describe_secret(client("secretsmanager", region), arn)
         if described is None:
             continue
         found.append(arn)
@@ -113,10 +118,8 @@ def secret_kms_keys(client_factory, secret_arns, given_keys=()):
         if key is None:
             continue
         if ":alias/" in key:
-            if "kms" not in clients:
-                clients["kms"] = client_factory("kms")
             try:
-                resolved = _key_arn(clients["kms"], key)
+                resolved = _key_arn(client("kms", region), key)
             except SeedAWSError as e:
                 if not is_access_denied(e):
                     raise
@@ -133,7 +136,8 @@ def secret_kms_keys(client_factory, secret_arns, given_keys=()):
 
 
 class ReferenceChecker:
-    """``exists(kind, value)`` for ``iam_roles.missing_references``, with one client per service, made on use."""
+    """``exists(kind, value)`` for ``iam_roles.missing_references``, with one client per service and region,
+    made on use (``client_factory(service, region)``; region None: the caller's)."""
 
     KINDS = {"secret": ("secretsmanager", secret_exists), "parameter": ("ssm", parameter_exists),
              "kms key": ("kms", kms_key_exists), "bucket": ("s3", bucket_exists),
@@ -145,9 +149,11 @@ class ReferenceChecker:
 
     def __call__(self, kind, value):
         service, check = self.KINDS[kind]
-        if service not in self._clients:
-            self._clients[service] = self._client_factory(service)
-        return check(self._clients[service], value)
+        # an ARN names its region (a secret, parameter or key of another region is looked up there)
+        region = value.split(":")[3] if value.startswith("arn:") else None
+        if (service, region) not in self._clients:
+            self._clients[(service, region)] = self._client_factory(service, region)
+        return check(self._clients[(service, region)], value)
 
 
 def task_references(containers, kms_keys=(), s3_prefixes=(), efs_access_points=()):

@@ -566,3 +566,25 @@ def test_the_grace_period_covers_container_health_checks_without_a_load_balancer
     container(plain).pop("health_check")
     worker = converge(ansible, clean_aws, plain, "ecs_service")
     assert "health_check_grace_period" not in worker["diff"]["after"]["service"]
+
+
+def test_a_secret_of_another_region_is_looked_up_where_it_lives(platform, clean_aws, ansible):
+    """A task may read a secret of another region (its ARN names it): the existence check and the key
+    lookup ask that region's Secrets Manager and KMS, not the service's (where it "does not exist")."""
+    kms = boto3_client("kms", clean_aws.endpoint_url, region="us-west-2")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/seed-west", TargetKeyId=key)
+    far = boto3_client("secretsmanager", clean_aws.endpoint_url, region="us-west-2").create_secret(
+        Name="west/db", SecretString='{"password": "x"}', KmsKeyId="alias/seed-west")["ARN"]
+    assert ":us-west-2:" in far
+    args = service_args(platform, autoscaling=None)
+    args["task"].pop("execution_role_arn")
+    container(args)["secrets"] = {"DB_PASSWORD": far + ":password::"}
+    converge(ansible, clean_aws, args, "ecs_service")
+    policy = boto3_client("iam", clean_aws.endpoint_url).get_role_policy(
+        RoleName="it-backend-execution", PolicyName="seed-least-privilege")["PolicyDocument"]
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["ReadSecrets"]["Resource"] == [far]
+    assert statements["DecryptSecretsViaSecretsManager"]["Resource"] == [key]
+    assert statements["DecryptSecretsViaSecretsManager"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": ["secretsmanager.us-west-2.amazonaws.com"]}}

@@ -43,8 +43,8 @@ def http_json(method: str, url: str, payload: Any = None, timeout: float = 10.0)
     return json.loads(body) if body.strip() else None
 
 
-def boto3_client(service: str, endpoint_url: str, **config: Any) -> Any:
-    """A boto3 client for ``service`` at ``endpoint_url`` (us-east-1, dummy credentials).
+def boto3_client(service: str, endpoint_url: str, region: str = "us-east-1", **config: Any) -> Any:
+    """A boto3 client for ``service`` at ``endpoint_url`` (us-east-1 unless ``region``, dummy credentials).
 
     Keyword arguments go to ``botocore.config.Config``, e.g.
     ``retries={"total_max_attempts": 1}``.  Proxies from the environment are
@@ -58,7 +58,7 @@ def boto3_client(service: str, endpoint_url: str, **config: Any) -> Any:
     return boto3.client(
         service,
         endpoint_url=endpoint_url,
-        region_name="us-east-1",
+        region_name=region,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         config=Config(**config),

@@ -89,9 +89,10 @@ class _Clients:
     """DescribeSecret/DescribeKey answers from dicts; records every request (service, parameter)."""
 
     def __init__(self, secrets, aliases):
-        self.secrets, self.aliases, self.asked = secrets, aliases, []
+        self.secrets, self.aliases, self.asked, self.regions = secrets, aliases, [], []
 
-    def __call__(self, service):
+    def __call__(self, service, region=None):
+        self.regions.append((service, region))
         return self
 
     def describe_secret(self, SecretId):  # noqa: N803  (boto3's parameter names)
@@ -136,6 +137,8 @@ def test_a_key_id_or_alias_is_the_secret_accounts_not_the_callers():
     assert clients.asked == [("secretsmanager", SHARED)]  # a key ID names its ARN: no lookup
     clients = _Clients({SHARED: "alias/shared"}, {"arn:aws:kms:eu-central-1:210987654321:alias/shared": shared_key})
     assert secret_kms_keys(clients, [SHARED]) == ([shared_key], [SHARED])
+    # read where the secret lives (another region than the caller's eu-west-1 secrets)
+    assert clients.regions == [("secretsmanager", "eu-central-1"), ("kms", "eu-central-1")]
 
 
 def test_secrets_on_the_aws_managed_key_need_no_key():

@@ -254,7 +254,7 @@ def test_access_points_of_new_volumes_are_checked_before_any_write(monkeypatch, 
     """Each in its file system; the volume already in use is not read again on every run."""
     m = manager(**params(efs_access_points=[MOUNT], kms_keys=[], s3_prefixes=[]))
     m.module = _Module()
-    m.module.seed_client = lambda service: None
+    m.module.seed_client = lambda service, region=None: None
     checker = _Checker(set())
     monkeypatch.setattr(ecs_service.references, "ReferenceChecker", lambda factory: checker)
     current = None if current_volumes is None else {"family": "f", "volumes": current_volumes,
@@ -329,7 +329,7 @@ def test_references_are_checked_before_a_policy_is_written(monkeypatch, observed
     task = {"containers": [{"name": "web", "image": "x", "secrets": {"DB": secret + ":password::"}}],
             "execution_role_arn": "arn:aws:iam::1:role/given"}
     m = _roles_manager(s3_prefixes=["uploads/backend/"])
-    m.module.seed_client = lambda service: None  # never called: the checker below stands in
+    m.module.seed_client = lambda service, region=None: None  # never called: the checker below stands in
     policy = ecs_service.iam_roles.task_policy([], False, s3_prefixes=["uploads/backend/"])
     monkeypatch.setattr(ecs_service.iam_roles, "observe_role",
                         lambda client, name: (observed[0], policy if observed[1] == "SAME" else observed[1]))
@@ -377,7 +377,7 @@ def _boundary_run(monkeypatch, observed, exists=True):
     task = {"containers": [{"name": "web", "image": "x"}], "execution_role_arn": "arn:aws:iam::1:role/given"}
     m = _roles_manager(permissions_boundary=BOUNDARY)
     m._iam_client = _Iam(exists)
-    m.module.seed_client = lambda service: None
+    m.module.seed_client = lambda service, region=None: None
     monkeypatch.setattr(ecs_service.references, "ReferenceChecker", lambda factory: _Checker(set()))
     monkeypatch.setattr(ecs_service.iam_roles, "observe_role", lambda client, name: observed)
     m.actions = []
