@@ -34,6 +34,8 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import 
 NAME_RE = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 NAME_MIN, NAME_MAX = 2, 256
 MUTABILITIES = ("IMMUTABLE", "MUTABLE")
+# A tag filter of the exceptions to a repository's tag mutability (ECR's pattern; * is a wildcard).
+EXCLUSION_RE = re.compile(r"^[0-9a-zA-Z._*-]{1,128}$")
 ENCRYPTION_TYPES = ("AES256", "KMS")
 MAX_POLICY_CHARS = 10240  # repository policy text
 MAX_LIFECYCLE_CHARS = 30720  # lifecycle policy text
@@ -189,6 +191,15 @@ def build_spec(params):
     spec.image_tag_mutability = params.get("image_tag_mutability") or "IMMUTABLE"
     if spec.image_tag_mutability not in MUTABILITIES:
         raise ValidationError("image_tag_mutability", f"must be one of {', '.join(MUTABILITIES)}")
+    exclusions = params.get("image_tag_mutability_exclusions") or []
+    for index, pattern in enumerate(exclusions):
+        if not isinstance(pattern, str) or not EXCLUSION_RE.match(pattern):
+            raise ValidationError(f"image_tag_mutability_exclusions[{index}]",
+                                  f"{pattern!r} is not a tag filter: 1-128 letters, digits, '.', '_', '-' and '*' "
+                                  "wildcards")
+    spec.image_tag_mutability_exclusions = sorted(set(exclusions))
+    if len(spec.image_tag_mutability_exclusions) > 5:
+        raise ValidationError("image_tag_mutability_exclusions", "ECR takes at most 5 filters")
 
     spec.encryption = None
     encryption = params.get("encryption")
@@ -246,7 +257,10 @@ def repository_facts(repository, policy=None, lifecycle_policy=None, tags=None):
         "uri": repository.get("repositoryUri"),
         "registry_id": repository.get("registryId"),
         "scan_on_push": bool((repository.get("imageScanningConfiguration") or {}).get("scanOnPush", False)),
-        "image_tag_mutability": repository.get("imageTagMutability", "MUTABLE"),
+        # IMMUTABLE_WITH_EXCLUSION is IMMUTABLE with exceptions: shown as the mode and its exceptions
+        "image_tag_mutability": repository.get("imageTagMutability", "MUTABLE").replace("_WITH_EXCLUSION", ""),
+        "image_tag_mutability_exclusions": sorted(f.get("filter") for f in
+                                                  repository.get("imageTagMutabilityExclusionFilters") or []),
         "encryption": {"type": encryption.get("encryptionType", "AES256"), "kms_key": encryption.get("kmsKey")},
         "lifecycle_policy": lifecycle_policy,
         "policy": policy,
@@ -279,6 +293,7 @@ def desired_view(spec, current):
         "name": spec.name,
         "scan_on_push": spec.scan_on_push,
         "image_tag_mutability": spec.image_tag_mutability,
+        "image_tag_mutability_exclusions": list(spec.image_tag_mutability_exclusions),
         "encryption": dict(encryption),
         "lifecycle_policy": spec.lifecycle_policy if spec.manage_lifecycle else current.get("lifecycle_policy"),
         "policy": spec.policy if spec.manage_policy else current.get("policy"),
@@ -401,9 +416,9 @@ def read_repository(client, repository, policy=True, lifecycle=True):
 # --- writes --------------------------------------------------------------------------------------
 @H.common_error_handler("create ECR repository")
 @retry
-def create_repository(client, name, scan_on_push, image_tag_mutability, encryption=None, tags=None):
-    params = {"repositoryName": name, "imageTagMutability": image_tag_mutability,
-              "imageScanningConfiguration": {"scanOnPush": scan_on_push}}
+def create_repository(client, name, scan_on_push, image_tag_mutability, encryption=None, tags=None, exclusions=()):
+    params = dict(mutability_params(image_tag_mutability, exclusions), repositoryName=name,
+                  imageScanningConfiguration={"scanOnPush": scan_on_push})
     if encryption:
         params["encryptionConfiguration"] = {"encryptionType": encryption["type"]}
         if encryption.get("kms_key"):
@@ -426,8 +441,16 @@ def put_image_scanning_configuration(client, name, scan_on_push):
 
 @H.common_error_handler("set ECR image tag mutability")
 @retry
-def put_image_tag_mutability(client, name, image_tag_mutability):
-    client.put_image_tag_mutability(repositoryName=name, imageTagMutability=image_tag_mutability)
+def put_image_tag_mutability(client, name, image_tag_mutability, exclusions=()):
+    client.put_image_tag_mutability(repositoryName=name, **mutability_params(image_tag_mutability, exclusions))
+
+
+def mutability_params(image_tag_mutability, exclusions=()):
+    """``imageTagMutability`` (``..._WITH_EXCLUSION`` when there are exceptions) and its wildcard filters."""
+    if not exclusions:
+        return {"imageTagMutability": image_tag_mutability}
+    return {"imageTagMutability": f"{image_tag_mutability}_WITH_EXCLUSION",
+            "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": f} for f in exclusions]}
 
 
 @H.common_error_handler("put ECR lifecycle policy")

@@ -42,6 +42,15 @@ options:
     type: str
     choices: [IMMUTABLE, MUTABLE]
     default: IMMUTABLE
+  image_tag_mutability_exclusions:
+    description:
+      - Tags that are the exception to O(image_tag_mutability), as wildcard filters (C(*) matches any characters),
+        at most 5 - for example V(latest) and V(dev-*) kept movable in an V(IMMUTABLE) repository
+        (ECR's C(IMMUTABLE_WITH_EXCLUSION)).
+      - An empty list (the default) means no exception.
+    type: list
+    elements: str
+    default: []
   encryption:
     description:
       - Encryption at rest. ECR sets it when the repository is created and cannot change it - on an existing
@@ -171,9 +180,14 @@ repository:
       type: bool
       sample: true
     image_tag_mutability:
-      description: Tag mutability.
+      description: Tag mutability (V(IMMUTABLE) or V(MUTABLE); the exceptions are in RV(repository.image_tag_mutability_exclusions)).
       type: str
       sample: IMMUTABLE
+    image_tag_mutability_exclusions:
+      description: The tag filters that are the exception to the tag mutability, sorted (empty when none).
+      type: list
+      elements: str
+      sample: ["dev-*", "latest"]
     encryption:
       description: Encryption at rest, C(type) and C(kms_key) (null with AES256).
       type: dict
@@ -308,10 +322,10 @@ class RepositoryManager:
         encryption = spec.encryption or {"type": "AES256", "kms_key": None}
         described = f"encryption={encryption['type']}" + (f" {encryption['kms_key']}" if encryption["kms_key"] else "")
         repository = self._do(
-            f"create repository {spec.name} (image_tag_mutability={spec.image_tag_mutability}, "
+            f"create repository {spec.name} (image_tag_mutability={spec.image_tag_mutability}{self._except()}, "
             f"scan_on_push={_flag(spec.scan_on_push)}, {described})",
             ecr.create_repository, self.ecr, spec.name, spec.scan_on_push, spec.image_tag_mutability,
-            encryption=spec.encryption, tags=spec.tags)
+            encryption=spec.encryption, tags=spec.tags, exclusions=spec.image_tag_mutability_exclusions)
         self.facts = ecr.repository_facts(repository, tags=spec.tags)
 
     def _ensure_settings(self):
@@ -320,10 +334,17 @@ class RepositoryManager:
             self._do(f"set scan_on_push={_flag(spec.scan_on_push)}", ecr.put_image_scanning_configuration, self.ecr,
                      spec.name, spec.scan_on_push)
             facts["scan_on_push"] = spec.scan_on_push
-        if facts["image_tag_mutability"] != spec.image_tag_mutability:
-            self._do(f"set image_tag_mutability={spec.image_tag_mutability}", ecr.put_image_tag_mutability, self.ecr,
-                     spec.name, spec.image_tag_mutability)
+        if (facts["image_tag_mutability"], facts["image_tag_mutability_exclusions"]) != (
+                spec.image_tag_mutability, spec.image_tag_mutability_exclusions):
+            self._do(f"set image_tag_mutability={spec.image_tag_mutability}{self._except()}",
+                     ecr.put_image_tag_mutability, self.ecr, spec.name, spec.image_tag_mutability,
+                     spec.image_tag_mutability_exclusions)
             facts["image_tag_mutability"] = spec.image_tag_mutability
+            facts["image_tag_mutability_exclusions"] = list(spec.image_tag_mutability_exclusions)
+
+    def _except(self):
+        exclusions = self.spec.image_tag_mutability_exclusions
+        return f" except {', '.join(exclusions)}" if exclusions else ""
 
     def _ensure_lifecycle(self):
         spec = self.spec
@@ -374,6 +395,7 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
         scan_on_push=dict(type="bool", default=True),
         image_tag_mutability=dict(type="str", default="IMMUTABLE", choices=["IMMUTABLE", "MUTABLE"]),
+        image_tag_mutability_exclusions=dict(type="list", elements="str", default=[]),
         encryption=dict(type="dict", options=dict(
             type=dict(type="str", default="AES256", choices=["AES256", "KMS"]),
             kms_key=dict(type="str", no_log=False),

@@ -48,7 +48,7 @@ repositories:
   elements: dict
   sample: [{"name": "shop/web-api", "arn": "arn:aws:ecr:eu-west-1:123456789012:repository/shop/web-api",
             "uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web-api", "registry_id": "123456789012",
-            "scan_on_push": true, "image_tag_mutability": "IMMUTABLE",
+            "scan_on_push": true, "image_tag_mutability": "IMMUTABLE", "image_tag_mutability_exclusions": [],
             "encryption": {"type": "AES256", "kms_key": null}, "lifecycle_policy": null, "policy": null,
             "tags": {"team": "shop"}}]
 """

@@ -93,7 +93,7 @@ def test_full_lifecycle(clean_aws, ansible):
     assert repo == {
         "name": NAME, "arn": f"arn:aws:ecr:us-east-1:123456789012:repository/{NAME}",
         "uri": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{NAME}", "registry_id": "123456789012",
-        "scan_on_push": True, "image_tag_mutability": "IMMUTABLE",
+        "scan_on_push": True, "image_tag_mutability": "IMMUTABLE", "image_tag_mutability_exclusions": [],
         "encryption": {"type": "AES256", "kms_key": None},
         "lifecycle_policy": lifecycle(30), "policy": POLICY, "tags": {"team": "platform"},
     }
@@ -226,6 +226,33 @@ def test_defaults_and_info_of_all_repositories(clean_aws, ansible):
     assert info["repositories"][1]["tags"] == {"team": "jobs"}
 
 
+def test_tags_can_be_the_exception_to_the_tag_mutability(clean_aws, ansible):
+    """Immutable tags except a few movable ones (``latest``, ``dev-*``): ECR's IMMUTABLE_WITH_EXCLUSION,
+    shown as the mode and its exceptions; a change of exceptions, or none left, updates it in place."""
+    ecr = boto3_client("ecr", clean_aws.endpoint_url)
+
+    def described():
+        repository = ecr.describe_repositories(repositoryNames=["seed/web"])["repositories"][0]
+        return repository["imageTagMutability"], repository.get("imageTagMutabilityExclusionFilters") or []
+
+    created = converge(ansible, clean_aws, {"name": "seed/web", "image_tag_mutability_exclusions": ["latest",
+                                                                                                    "dev-*"]})
+    assert created["actions"] == ["create repository seed/web (image_tag_mutability=IMMUTABLE except dev-*, latest, "
+                                  "scan_on_push=true, encryption=AES256)"]
+    assert created["repository"]["image_tag_mutability"] == "IMMUTABLE"
+    assert created["repository"]["image_tag_mutability_exclusions"] == ["dev-*", "latest"]
+    assert described() == ("IMMUTABLE_WITH_EXCLUSION", [{"filterType": "WILDCARD", "filter": "dev-*"},
+                                                        {"filterType": "WILDCARD", "filter": "latest"}])
+    changed = converge(ansible, clean_aws, {"name": "seed/web", "image_tag_mutability": "MUTABLE",
+                                            "image_tag_mutability_exclusions": ["release-*"]})
+    assert changed["actions"] == ["set image_tag_mutability=MUTABLE except release-*"]
+    assert changed["diff"]["before"]["image_tag_mutability_exclusions"] == ["dev-*", "latest"]
+    assert described() == ("MUTABLE_WITH_EXCLUSION", [{"filterType": "WILDCARD", "filter": "release-*"}])
+    plain = converge(ansible, clean_aws, {"name": "seed/web"})
+    assert plain["actions"] == ["set image_tag_mutability=IMMUTABLE"]
+    assert described()[0] == "IMMUTABLE"
+
+
 def test_kms_encryption_is_create_only(clean_aws, ansible):
     url = clean_aws.endpoint_url
     kms = boto3_client("kms", url)
@@ -286,6 +313,8 @@ def test_kms_with_the_aws_managed_key(clean_aws, ansible):
     (dict(policy={"Version": "2012-10-17"}), "policy"),
     (dict(encryption={"type": "AES256", "kms_key": "alias/x"}), "encryption.kms_key"),
     (dict(image_tag_mutability="SOMETIMES"), "image_tag_mutability"),
+    (dict(image_tag_mutability_exclusions=["dev/*"]), "image_tag_mutability_exclusions[0]"),
+    (dict(image_tag_mutability_exclusions=["a", "b", "c", "d", "e", "f"]), "image_tag_mutability_exclusions"),
     (dict(tags={"aws:owner": "me"}), "tags"),
 ])
 def test_bad_input_fails_before_any_request(clean_aws, ansible, args, field):

@@ -155,8 +155,8 @@ def test_facts_and_managed_view():
     assert facts["uri"] == DESCRIBED["repositoryUri"] and facts["registry_id"] == "1"
     assert facts["encryption"] == {"type": "KMS", "kms_key": "arn:aws:kms:us-east-1:1:key/abc"}
     view = ecr.managed_view(facts)
-    assert set(view) == {"name", "scan_on_push", "image_tag_mutability", "encryption", "lifecycle_policy", "policy",
-                         "tags"}
+    assert set(view) == {"name", "scan_on_push", "image_tag_mutability", "image_tag_mutability_exclusions",
+                         "encryption", "lifecycle_policy", "policy", "tags"}
     assert ecr.repository_facts(None) == {} and ecr.managed_view({}) == {}
 
 
