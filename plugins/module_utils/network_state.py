@@ -96,6 +96,7 @@ class Observed:
         self.nats = {}  # az -> live NAT gateway
         self.dead_nats = []  # failed NAT gateways (to clean up)
         self.deleting_nats = []  # NAT gateways an earlier run deleted, still letting go of their EIP and ENI
+        self.gone_nat_ids = []  # IDs of ours deleted (AWS lists them for a while): never a new one's token
         self.route_tables = {}  # key -> route table
         self.foreign_associations = {}  # subnet id -> (association id, route table id) of a table not ours
         self.security_groups = {}  # tier -> group
@@ -194,6 +195,8 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
             obs.dead_nats.append(nat)
         elif nat["State"] == "deleting":
             obs.deleting_nats.append(nat)
+        if nat["State"] in ("deleting", "deleted"):
+            obs.gone_nat_ids.append(nat["NatGatewayId"])
     for route_table in found["route_tables"]:
         key = rt_key_of(route_table)
         if key and _ours(tags_of(route_table), obs):

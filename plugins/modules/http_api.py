@@ -326,9 +326,10 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import 
 
 MANAGED_BY = "seed.aws_migration"
 COMPONENT = "http-api"
-# VPC link states nothing is built on (replaced), and those of a link already going (not deleted again)
-LINK_UNUSABLE = ("FAILED", "DELETING", "INACTIVE")
-LINK_GOING = ("DELETING", "INACTIVE")
+# VPC link states nothing is built on (replaced), and that of a link already going (not deleted again).
+# INACTIVE is neither: an idle link (60 days without traffic) that API Gateway brings back on use.
+LINK_UNUSABLE = ("FAILED", "DELETING")
+LINK_GOING = ("DELETING",)
 NEW = "(new)"  # the ID of something a check-mode run would create
 
 
@@ -518,17 +519,17 @@ class ApiManager:
         label = f"HTTP API {self.name}"
 
         # the VPC link (first: a new one takes time to become available)
-        link, old_link = self._usable_link(obs, after["vpc_link"]), None
+        link = self._usable_link(obs, after["vpc_link"])
         if not link or self._link_view(link) != after["vpc_link"]:
             link = self._create_link(after["vpc_link"], exclude={(obs.link or {}).get("VpcLinkId")})
         elif link.get("VpcLinkStatus") == "PENDING" and not check:
             link = self._wait_link(link)  # created by a run that stopped before it was available
-        if obs.link and (link or {}).get("VpcLinkId") != obs.link["VpcLinkId"] and self._mine(obs.link) and \
-                obs.link.get("VpcLinkStatus") not in LINK_GOING:
-            # replaced: deleted once the integration no longer uses it (another's link, one the integration
-            # was pointed at by hand, stays; so does one already going)
-            old_link = obs.link
         link_id = link["VpcLinkId"] if link else NEW
+        # Replaced links of ours go once the integration no longer uses them (another's link, one the
+        # integration was pointed at by hand, stays; so does one already going).
+        old_links = {item["VpcLinkId"]: item for item in [obs.link] + (obs.links or [])
+                     if item and item["VpcLinkId"] != link_id and self._mine(item)
+                     and item.get("VpcLinkStatus") not in LINK_GOING}
 
         # the API
         found = obs.api
@@ -578,9 +579,8 @@ class ApiManager:
         if obs.authorizer and not after["authorizer"]:
             self._do(f"delete JWT authorizer {obs.authorizer.get('Name')} of {label}", api.delete_authorizer,
                      self.client, api_id, obs.authorizer["AuthorizerId"])
-        if old_link:
-            self._do(f"delete VPC link {old_link['VpcLinkId']} ({self.name}, replaced)", api.delete_vpc_link,
-                     self.client, old_link["VpcLinkId"])
+        for old_id in sorted(old_links):
+            self._do(f"delete VPC link {old_id} ({self.name}, replaced)", api.delete_vpc_link, self.client, old_id)
 
         domain, mapping = self._converge_domain(obs, api_id, after.get("custom_domain"), label)
         if not check:

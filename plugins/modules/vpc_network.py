@@ -584,9 +584,11 @@ class NetworkManager:
                     obs.eips[az] = eip
             allocation_id = obs.eips.get(az, {}).get("AllocationId")
             subnet_id = obs.subnets.get(("public", az), {}).get("SubnetId")
-            # The token ties the request to this exact EIP (and past failures), so a repeat is a no-op.
+            # The token ties the request to this exact EIP and to the NAT gateways gone before (failed, deleted):
+            # a repeat is a no-op, and a NAT gateway deleted on this EIP is never handed back for a new one.
             token = hashlib.sha256("|".join([self._prefix(), az, str(allocation_id), str(subnet_id)] +
-                                            [n["NatGatewayId"] for n in obs.dead_nats]).encode()).hexdigest()[:40]
+                                            [n["NatGatewayId"] for n in obs.dead_nats] +
+                                            sorted(obs.gone_nat_ids)).encode()).hexdigest()[:40]
             nat = self._do(f"create nat_gateway:{az}", ec2.create_nat_gateway, self.ec2, subnet_id, allocation_id,
                            token, self._tagspec("natgateway", ns.NAT, f"nat-{az}", az))
             if nat:

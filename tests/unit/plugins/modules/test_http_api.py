@@ -444,3 +444,25 @@ def test_a_link_not_ours_is_left_alone_and_the_integration_moved_back_to_ours(mo
     result = run_module(monkeypatch, http_api, args(), check_mode=True)
     assert not result.get("failed"), result.get("msg")
     assert result["actions"] == ["update integration of HTTP API shop-api: connection"]
+
+
+def test_an_idle_inactive_vpc_link_is_kept(monkeypatch, stubs):
+    """INACTIVE: no traffic for 60 days; API Gateway brings it back on use. Not replaced, not deleted."""
+    expect_reads(stubs["apigatewayv2"], link=dict(LINK, VpcLinkStatus="INACTIVE"))
+    result = run_module(monkeypatch, http_api, args(), check_mode=True)
+    assert not result.get("failed"), result.get("msg")
+    assert result["actions"] == []
+
+
+def test_every_replaced_link_of_ours_goes_not_only_the_integrations(monkeypatch, stubs):
+    """The integration's link FAILED and another of ours has other subnets: one new link; both of ours go
+    (one being deleted already is left to finish)."""
+    failed = dict(LINK, VpcLinkStatus="FAILED")
+    other = dict(LINK, VpcLinkId="vl7vl7", SubnetIds=["subnet-z"])
+    going = dict(LINK, VpcLinkId="vl8vl8", VpcLinkStatus="DELETING")
+    expect_reads_with_link(stubs["apigatewayv2"], failed, links=[failed, other, going])
+    result = run_module(monkeypatch, http_api, args(), check_mode=True)
+    assert not result.get("failed"), result.get("msg")
+    assert result["actions"] == ["create VPC link shop-api", "update integration of HTTP API shop-api: connection",
+                                 "delete VPC link vl1vl2 (shop-api, replaced)",
+                                 "delete VPC link vl7vl7 (shop-api, replaced)"]

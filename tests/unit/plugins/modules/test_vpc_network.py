@@ -81,6 +81,19 @@ OURS = {"seed:environment": "test", "seed:name": "main", "seed:managed-by": "see
 
 @pytest.mark.parametrize("state, wanted_nat", [("absent", False), ("present", True)])
 def test_a_nat_gateway_left_deleting_is_waited_for_before_its_elastic_ip_is_touched(monkeypatch, state, wanted_nat):
+    _nat_rerun(monkeypatch, state, wanted_nat)
+
+
+def test_a_new_nat_gateway_on_the_elastic_ip_of_a_deleted_one_has_its_own_token(monkeypatch):
+    """EC2 answers a CreateNatGateway whose client token it has seen with the gateway it made then: the
+    token of the gateway replacing a deleted one on the same Elastic IP and subnet must differ, or the
+    deleted one would come back (and the wait for it to become available would never end)."""
+    with_gone = _nat_rerun(monkeypatch, "present", True)
+    fresh = _nat_rerun(monkeypatch, "present", True, existing_nat=False)
+    assert with_gone and fresh and with_gone != fresh
+
+
+def _nat_rerun(monkeypatch, state, wanted_nat, existing_nat=True):
     """A run interrupted while its NAT gateway was being deleted: the rerun finds it ``deleting``. Until it
     is deleted its Elastic IP can be neither released (teardown) nor given to a new NAT gateway (the zone
     wanted again), so the rerun waits for it first."""
@@ -93,7 +106,14 @@ def test_a_nat_gateway_left_deleting_is_waited_for_before_its_elastic_ip_is_touc
     def describe_nat_gateways(client, filters):
         calls.append("describe_nat_gateways")
         seen = calls.count("describe_nat_gateways")
-        return [dict(nat, State="deleting" if seen == 1 else "deleted")]
+        return [dict(nat, State="deleting" if seen == 1 else "deleted")] if existing_nat else []
+
+    tokens = []
+
+    def create_nat_gateway(client, subnet_id, allocation_id, token, tagspec):
+        calls.append("create_nat_gateway")
+        tokens.append(token)
+        return {"NatGatewayId": "nat-2", "State": "pending"}
 
     def record(name, answer=None):
         def call(*args, **kwargs):
@@ -110,8 +130,7 @@ def test_a_nat_gateway_left_deleting_is_waited_for_before_its_elastic_ip_is_touc
     monkeypatch.setattr(ec2, "describe_vpc_attribute", lambda client, vpc_id, attribute: True)
     monkeypatch.setattr(ec2, "describe_addresses", lambda client, filters=None: [eip])
     monkeypatch.setattr(ec2, "describe_nat_gateways", describe_nat_gateways)
-    new_nat = {"NatGatewayId": "nat-2", "State": "pending"}
-    monkeypatch.setattr(ec2, "create_nat_gateway", record("create_nat_gateway", new_nat))
+    monkeypatch.setattr(ec2, "create_nat_gateway", create_nat_gateway)
     monkeypatch.setattr(vpc_network.logs, "describe_log_group", lambda *a, **k: [])
     monkeypatch.setattr(vpc_network.iam, "get_role", lambda *a, **k: None)
     monkeypatch.setattr(vpc_network.SeedAWSModule, "seed_client", lambda self, service: object())
@@ -121,6 +140,7 @@ def test_a_nat_gateway_left_deleting_is_waited_for_before_its_elastic_ip_is_touc
     result = run(monkeypatch, args, check_mode=False)
     assert not result.get("failed"), result.get("msg")
     touched = "create_nat_gateway" if wanted_nat else "release_address"
-    # discovery saw it deleting; the wait's describe saw it deleted; only then the Elastic IP is touched
-    assert [c for c in calls if c in ("describe_nat_gateways", touched)] == [
-        "describe_nat_gateways", "describe_nat_gateways", touched], calls
+    if existing_nat:  # discovery saw it deleting; the wait's describe saw it deleted; then the EIP is touched
+        assert [c for c in calls if c in ("describe_nat_gateways", touched)] == [
+            "describe_nat_gateways", "describe_nat_gateways", touched], calls
+    return tokens[0] if tokens else None
