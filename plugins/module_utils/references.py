@@ -8,6 +8,7 @@ bucket or access point that is not there would grant nothing and hide a typo unt
 start, so the module fails first, naming what is missing, before creating anything.
 """
 
+from ansible_collections.seed.aws_migration.plugins.module_utils import secretsmanager as sm
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
@@ -55,19 +56,12 @@ def access_point_exists(client, value):
     return any(point.get("FileSystemId") == file_system.rstrip(")") for point in found)
 
 
-@H.list_error_handler("describe a referenced secret", None)
-@retry
-def _describe_secret(client, arn):
-    return client.describe_secret(SecretId=arn)
-
-
 @H.list_error_handler("look up the KMS key of a secret", None)
 @retry
 def _key_arn(client, key):
     return client.describe_key(KeyId=key)["KeyMetadata"]["Arn"]
 
 
-_MANAGED_KEY_ALIAS = "alias/aws/secretsmanager"
 
 
 def secret_key_reference(secret, key):
@@ -78,7 +72,7 @@ def secret_key_reference(secret, key):
     encrypted with that account's key. A key ID becomes its key ARN (no lookup); an alias becomes an alias
     ARN, which ``secret_kms_keys`` resolves with DescribeKey.
     """
-    if not key or key == _MANAGED_KEY_ALIAS or key.endswith(":" + _MANAGED_KEY_ALIAS):
+    if sm.kms_default(key) or key.endswith(":alias/aws/secretsmanager"):
         return None
     if key.startswith("arn:"):
         return key
@@ -110,7 +104,7 @@ def secret_kms_keys(client_factory, secret_arns, given_keys=()):
 
     for arn in dict.fromkeys(secret_arns):
         region = arn.split(":")[3]
-        described = _describe_secret(client("secretsmanager", region), arn)
+        described = sm.describe_secret(client("secretsmanager", region), arn)
         if described is None:
             continue
         found.append(arn)
