@@ -62,8 +62,6 @@ def _key_arn(client, key):
     return client.describe_key(KeyId=key)["KeyMetadata"]["Arn"]
 
 
-
-
 def secret_key_reference(secret, key):
     """The key of ``secret`` as an ARN in the secret's own account and region (``None``: the AWS managed key).
 

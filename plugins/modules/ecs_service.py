@@ -398,6 +398,14 @@ options:
     type: list
     elements: str
     default: []
+  s3_kms_keys:
+    description:
+      - ARNs of the KMS keys that encrypt the objects under O(s3_prefixes) (SSE-KMS buckets). The task role the
+        module manages may decrypt and generate data keys with them, nothing else.
+      - Checked before any API call; each must exist before a role is written. Needs O(s3_prefixes).
+    type: list
+    elements: str
+    default: []
   efs_access_points:
     description:
       - EFS access points the containers mount. Each becomes a task volume (C(efs-fsap-...)) mounted at
@@ -633,6 +641,12 @@ def validate(params):
     if days is not None and days not in logs.RETENTION_DAYS:
         raise ValidationError("log_retention_days", f"{days} is not a retention CloudWatch Logs accepts "
                                                     f"({', '.join(map(str, logs.RETENTION_DAYS))})")
+    for index, key in enumerate(params.get("s3_kms_keys") or []):
+        if not iam_roles.KMS_KEY_RE.match(key):
+            raise ValidationError(f"s3_kms_keys[{index}]", f"{key!r} is not a KMS key ARN (arn:aws:kms:<region>:"
+                                                           "<account>:key/<id>; aliases cannot scope a policy)")
+    if params.get("s3_kms_keys") and not params.get("s3_prefixes"):
+        raise ValidationError("s3_kms_keys", "encrypt objects under s3_prefixes: give those too")
     iam_roles.validate_references(task["containers"], params.get("kms_keys") or [], params.get("s3_prefixes") or [],
                                   params.get("efs_access_points") or [])
     validate_efs_mounts(params.get("efs_access_points") or [], task["containers"])
@@ -960,6 +974,7 @@ class ServiceManager:
                                                 self.params["enable_execute_command"],
                                                 s3_prefixes=self.params["s3_prefixes"],
                                                 efs_access_points=self.params["efs_access_points"],
+                                                kms_keys=self.params["s3_kms_keys"],
                                                 partition=iam_roles.partition_of(region)),
                           "ecs-task-role", f"ECS task role of {self.name} (seed.aws_migration)"))
         boundary = self.params.get("permissions_boundary")
@@ -1004,8 +1019,8 @@ class ServiceManager:
 
     def _check_references(self, task, kinds=None):
         """Fail, naming them, when resources the derived policies point at do not exist (reads only, once each)."""
-        refs = references.task_references(task["containers"], self.params["kms_keys"], self.params["s3_prefixes"],
-                                          self.params["efs_access_points"])
+        refs = references.task_references(task["containers"], self.params["kms_keys"] + self.params["s3_kms_keys"],
+                                          self.params["s3_prefixes"], self.params["efs_access_points"])
         checked = self.__dict__.setdefault("_checked_references", set())
         refs = [ref for ref in refs if ref not in checked and (kinds is None or ref[0] in kinds)]
         checked.update(refs)
@@ -1211,6 +1226,7 @@ def main():
         permissions_boundary=dict(type="str"),
         task_role_statements=dict(type="list", elements="dict", default=[]),
         kms_keys=dict(type="list", elements="str", default=[], no_log=False),
+        s3_kms_keys=dict(type="list", elements="str", default=[], no_log=False),
         s3_prefixes=dict(type="list", elements="str", default=[]),
         efs_access_points=dict(type="list", elements="dict", default=[], options=dict(
             file_system_id=dict(type="str", required=True),

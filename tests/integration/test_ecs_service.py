@@ -485,15 +485,15 @@ def test_efs_access_points_are_mounted_and_the_task_role_scoped_to_them(platform
 
 
 def test_buckets_and_keys_the_derived_roles_name_must_exist(platform, clean_aws, ansible):
-    """s3_prefixes and kms_keys: a bucket or key that does not exist is refused, naming each, before any
-    write; once they exist, the task role may use only the objects under the prefix."""
+    """s3_prefixes and s3_kms_keys: a bucket or key that does not exist is refused, naming each, before any
+    write; once they exist, the task role may use only the objects under the prefix, and their key."""
     args = service_args(platform, autoscaling=None)
     container(args).pop("secrets")
     args["task"].pop("task_role_arn")
     kms = boto3_client("kms", clean_aws.endpoint_url)
     key = kms.create_key()["KeyMetadata"]["Arn"]
     gone = key.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
-    args.update(s3_prefixes=["seed-it-uploads/backend/"], kms_keys=[gone])
+    args.update(s3_prefixes=["seed-it-uploads/backend/"], s3_kms_keys=[gone])
     clean_aws.reset_counts()
     refused = ansible.module("ecs_service", args)
     assert refused.get("failed") and refused["msg"].startswith("task:"), refused.get("msg")
@@ -501,12 +501,13 @@ def test_buckets_and_keys_the_derived_roles_name_must_exist(platform, clean_aws,
     assert clean_aws.requests()["writes"] == 0
 
     boto3_client("s3", clean_aws.endpoint_url).create_bucket(Bucket="seed-it-uploads")
-    args["kms_keys"] = [key]
+    args["s3_kms_keys"] = [key]
     converge(ansible, clean_aws, args, "ecs_service")
     policy = boto3_client("iam", clean_aws.endpoint_url).get_role_policy(
         RoleName="it-backend-task", PolicyName="seed-least-privilege")["PolicyDocument"]
     resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
     assert resources["ObjectsUnderPrefixes"] == ["arn:aws:s3:::seed-it-uploads/backend/*"]
+    assert resources["EncryptedObjects"] == [key]
 
 
 def test_the_customer_managed_key_of_a_secret_is_found_and_granted_via_secrets_manager(platform, clean_aws, ansible):

@@ -252,7 +252,7 @@ def test_efs_mounts_on_a_recent_platform_version_pass():
 ])
 def test_access_points_of_new_volumes_are_checked_before_any_write(monkeypatch, current_volumes, asked):
     """Each in its file system; the volume already in use is not read again on every run."""
-    m = manager(**params(efs_access_points=[MOUNT], kms_keys=[], s3_prefixes=[]))
+    m = manager(**params(efs_access_points=[MOUNT], kms_keys=[], s3_prefixes=[], s3_kms_keys=[]))
     m.module = _Module()
     m.module.seed_client = lambda service, region=None: None
     checker = _Checker(set())
@@ -275,7 +275,8 @@ class _Module:
 
 def _roles_manager(**extra):
     m = manager(**dict(dict(manage_roles=True, tags={}, kms_keys=[], task_role_statements=[],
-                            enable_execute_command=False, s3_prefixes=[], efs_access_points=[]), **extra))
+                            enable_execute_command=False, s3_prefixes=[], s3_kms_keys=[], efs_access_points=[]),
+                       **extra))
     m.module, m.family, m._iam_client = _Module(), "it-backend", object()
     return m
 
@@ -304,6 +305,25 @@ def test_s3_prefixes_and_efs_access_points_make_the_task_role_policy(monkeypatch
     assert by_sid["MountAccessPoint0"]["Action"] == ["elasticfilesystem:ClientMount"]  # read_only: no ClientWrite
     assert by_sid["MountAccessPoint0"]["Resource"] == [FS]
     assert by_sid["MountAccessPoint0"]["Condition"] == {"ArnEquals": {"elasticfilesystem:AccessPointArn": AP}}
+
+
+def test_s3_kms_keys_let_the_task_role_use_the_objects_keys(monkeypatch):
+    key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    policy = _task_policy(monkeypatch, s3_prefixes=["uploads/backend/"], s3_kms_keys=[key])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["EncryptedObjects"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert by_sid["EncryptedObjects"]["Resource"] == [key]
+
+
+@pytest.mark.parametrize("overrides, field", [
+    (dict(s3_prefixes=["uploads/backend/"], s3_kms_keys=["alias/uploads"]), "s3_kms_keys[0]"),
+    (dict(s3_kms_keys=[f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"]),
+     "s3_kms_keys"),
+])
+def test_bad_s3_kms_keys_fail_before_any_call(overrides, field):
+    with pytest.raises(ValidationError) as e:
+        ecs_service.validate(params(**overrides))
+    assert e.value.field == field
 
 
 def test_without_references_the_task_role_has_no_policy(monkeypatch):
