@@ -3,8 +3,8 @@
 
 Usage::
 
-    # a fresh recording: a private local AWS, site.yml (twice: the second run is the no-op path)
-    # and teardown.yml, every botocore call recorded; then policies/deployer.json is written
+    # a fresh recording: a private local AWS, site.yml (cold, a new release, a no-op) and teardown.yml,
+    # every botocore call recorded; then policies/deployer.json is written
     python3 tools/deployer_policy.py --record
 
     python3 tools/deployer_policy.py --record --save-recording /tmp/calls.jsonl   # keep the recording
@@ -187,11 +187,24 @@ def bootstrap_vars(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return dict(extra or {}, deployer_trusted_principals=["arn:aws:iam::123456789012:root"])
 
 
+def release_vars(extra: dict[str, Any]) -> dict[str, Any]:
+    """The scenario's second run: what a deployer changes on a running stack - a new release of both images
+    (new task definitions, UpdateService) and the repositories' settings (lifecycle, tag mutability
+    exceptions, tags): the update paths a cold run and a no-op never take."""
+    images = {f"seed/{app}": {"pinned": IMAGE.replace("a" * 64, "b" * 64).format(app)} for app in ("frontend", "backend")}
+    repositories = [{"name": f"seed/{app}", "lifecycle": {"keep_tagged": 20, "expire_untagged_days": 3},
+                     "image_tag_mutability_exclusions": ["latest"], "tags": {"release": "2"}}
+                    for app in ("frontend", "backend")]
+    return dict(extra, registry_outputs=images, registry_repositories=repositories)
+
+
 def scenario(extra: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """The runs the policy must cover: (label, playbook, extra vars)."""
-    teardown = dict(extra, seed_confirm_teardown="local", registry_force_absent=True, seed_teardown_delete_logs=True)
+    release = release_vars(extra)
+    teardown = dict(release, seed_confirm_teardown="local", registry_force_absent=True, seed_teardown_delete_logs=True)
     return [("site.yml", "playbooks/site.yml", extra),
-            ("site.yml (no-op)", "playbooks/site.yml", extra),
+            ("site.yml (a new release)", "playbooks/site.yml", release),
+            ("site.yml (no-op)", "playbooks/site.yml", release),
             ("teardown.yml", "playbooks/teardown.yml", teardown)]
 
 
