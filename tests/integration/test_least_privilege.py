@@ -4,9 +4,10 @@ in it is spare for that run.
 playbooks/bootstrap.yml runs first with administrator credentials (a user with an allow-all policy): the
 deployer role, the permissions boundary of the derived roles, and the buckets whose policies and lifecycle
 rules (resource-policy writes) the deployer may not write. Then site.yml (cold), site.yml (a new release:
-new images, changed repository settings), site.yml (no-op) and teardown.yml run with deployer.json alone, the services' roles and the flow-log role with the boundary
-(-e service_permissions_boundary, -e network_flow_logs_permissions_boundary). A bucket policy that
-differs afterwards fails the deployer's run with AccessDenied naming s3:PutBucketPolicy.
+new images, changed repository settings), site.yml (no-op) and teardown.yml run with deployer.json
+alone, the services' roles and the flow-log role with the boundary (-e service_permissions_boundary,
+-e network_flow_logs_permissions_boundary). A bucket policy that differs afterwards fails the deployer's
+run with AccessDenied naming s3:PutBucketPolicy.
 
 A private local AWS with moto's IAM enforcement on (``POST /moto-api/reset-auth``): the run uses only
 the access key of a user that holds the policy.  moto authorises requests against the resource ``*``
