@@ -76,10 +76,7 @@ def validate_references(containers=(), kms_keys=(), s3_prefixes=(), efs_access_p
                                       f"{value!r} is not a Secrets Manager secret or SSM parameter ARN (a secret by "
                                       "its full ARN, with the 6 characters Secrets Manager adds to the name, as "
                                       "secret_info returns it: IAM does not match a partial one)")
-    for index, key in enumerate(kms_keys):
-        if not KMS_KEY_RE.match(key):
-            raise ValidationError(f"kms_keys[{index}]", f"{key!r} is not a KMS key ARN (arn:aws:kms:<region>:"
-                                                        "<account>:key/<id>; aliases cannot scope a policy)")
+    validate_kms_keys(kms_keys)
     for index, location in enumerate(s3_prefixes):
         if not S3_PREFIX_RE.match(location):
             raise ValidationError(f"s3_prefixes[{index}]", f"{location!r} is not bucket/prefix (no wildcards)")
@@ -90,6 +87,14 @@ def validate_references(containers=(), kms_keys=(), s3_prefixes=(), efs_access_p
         if not ACCESS_POINT_RE.match(mount.get("access_point_arn") or ""):
             raise ValidationError(f"efs_access_points[{index}].access_point_arn",
                                   f"{mount.get('access_point_arn')!r} is not an EFS access point ARN")
+
+
+def validate_kms_keys(keys, field="kms_keys"):
+    """Raise ``ValidationError`` for a key a policy cannot be scoped to: a key ARN is needed, not an alias."""
+    for index, key in enumerate(keys):
+        if not KMS_KEY_RE.match(key):
+            raise ValidationError(f"{field}[{index}]", f"{key!r} is not a KMS key ARN (arn:aws:kms:<region>:"
+                                                       "<account>:key/<id>; aliases cannot scope a policy)")
 
 
 def validate_boundary(arn, field="permissions_boundary"):
@@ -112,7 +117,7 @@ def secrets_manager_arns(containers):
     """The Secrets Manager secrets (whole-secret ARNs) the containers read, registry logins included."""
     arns = []
     for container in containers:
-        arns += [secret_arn(v) for v in (container.get("secrets") or {}).values() if ":secretsmanager:" in str(v)]
+        arns += [arn for arn in map(secret_arn, (container.get("secrets") or {}).values()) if ":ssm:" not in arn]
         if container.get("repository_credentials"):
             arns.append(container["repository_credentials"])
     return list(dict.fromkeys(arns))
@@ -126,7 +131,8 @@ def execution_policy(containers, region, account, default_log_group=None, kms_ke
     Manager only (``kms:ViaService``).
     """
     partition = partition_of(region)
-    repos, groups, secrets, parameters = set(), set(), set(), set()
+    # the Secrets Manager secrets, the private registry's login included (ECS pulls with it)
+    repos, groups, secrets, parameters = set(), set(), set(secrets_manager_arns(containers)), set()
     for container in containers:
         match = ECR_IMAGE_RE.match(container["image"])
         if match:
@@ -134,11 +140,7 @@ def execution_policy(containers, region, account, default_log_group=None, kms_ke
         group = container.get("log_group") or default_log_group
         if group:
             groups.add(f"arn:{partition}:logs:{region}:{account}:log-group:{group}:*")
-        for value in (container.get("secrets") or {}).values():
-            arn = secret_arn(value)
-            (parameters if ":ssm:" in arn else secrets).add(arn)
-        if container.get("repository_credentials"):  # the private registry's login (ECS pulls with it)
-            secrets.add(container["repository_credentials"])
+        parameters.update(arn for arn in map(secret_arn, (container.get("secrets") or {}).values()) if ":ssm:" in arn)
     statements = []
     if repos:
         statements.append(_statement("AuthenticateToEcr", ["ecr:GetAuthorizationToken"], ["*"]))

@@ -11,6 +11,7 @@ start, so the module fails first, naming what is missing, before creating anythi
 from ansible_collections.seed.aws_migration.plugins.module_utils import secretsmanager as sm
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import is_access_denied
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 
 # "Not there" answers of the services below, besides the shared ones: a missing reference reads False.
@@ -91,8 +92,6 @@ def secret_kms_keys(client_factory, secret_arns, given_keys=()):
     ``given_keys`` holds a key of that account and region; otherwise, like an alias that does not exist,
     it raises ``KeyLookupError``.
     """
-    from ansible_collections.seed.aws_migration.plugins.module_utils.errors import is_access_denied
-
     clients, keys, found = {}, set(), []
 
     def client(service, region):  # the secret's own region: a secret (and its key) is read where it lives

@@ -641,10 +641,7 @@ def validate(params):
     if days is not None and days not in logs.RETENTION_DAYS:
         raise ValidationError("log_retention_days", f"{days} is not a retention CloudWatch Logs accepts "
                                                     f"({', '.join(map(str, logs.RETENTION_DAYS))})")
-    for index, key in enumerate(params.get("s3_kms_keys") or []):
-        if not iam_roles.KMS_KEY_RE.match(key):
-            raise ValidationError(f"s3_kms_keys[{index}]", f"{key!r} is not a KMS key ARN (arn:aws:kms:<region>:"
-                                                           "<account>:key/<id>; aliases cannot scope a policy)")
+    iam_roles.validate_kms_keys(params.get("s3_kms_keys") or [], "s3_kms_keys")
     if params.get("s3_kms_keys") and not params.get("s3_prefixes"):
         raise ValidationError("s3_kms_keys", "encrypt objects under s3_prefixes: give those too")
     iam_roles.validate_references(task["containers"], params.get("kms_keys") or [], params.get("s3_prefixes") or [],
