@@ -65,6 +65,12 @@ def describe_nat_gateways(client, filters):
     return paginate_all(client, "describe_nat_gateways", "NatGateways", Filters=filters)
 
 
+@H.list_error_handler("describe network interfaces", [])
+@retry
+def describe_network_interfaces(client, filters):
+    return paginate_all(client, "describe_network_interfaces", "NetworkInterfaces", Filters=filters)
+
+
 @H.list_error_handler("describe route tables", [])
 @retry
 def describe_route_tables(client, filters):

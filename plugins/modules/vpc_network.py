@@ -17,8 +17,10 @@ description:
   - Options are validated before any API call, except the zones - checked against the region's zones from
     C(DescribeAvailabilityZones), which runs together with the C(DescribeVpcs) lookup - and before any write.
   - Check mode makes no write call and reports in RV(actions) exactly the changes a real run would make.
-  - O(state=absent) tears the network down in dependency order, waits for NAT gateways and interface endpoints to
-    go, releases the Elastic IPs it allocated, and removes the flow-log group and role it created.
+  - O(state=absent) first waits for network interfaces of resources outside the network (a load balancer or ECS
+    tasks deleted a moment ago) to leave its subnets and security groups. It then tears the network down in
+    dependency order, waits for NAT gateways and interface endpoints to go, releases the Elastic IPs it allocated,
+    and removes the flow-log group and role it created.
 author:
   - Seed platform team (@seed-platform)
 options:
@@ -185,7 +187,11 @@ options:
             created or written, before any write of the run. Not allowed with O(flow_logs.iam_role_arn).
         type: str
   wait_timeout:
-    description: How long to wait, in seconds, for NAT gateways and endpoints to become available or to go.
+    description:
+      - How long to wait, in seconds, for NAT gateways and endpoints to become available or to go.
+      - Also how long to wait, before deleting subnets or security groups, for the network interfaces of
+        resources outside the network (a load balancer, ECS tasks, Lambda functions deleted a moment ago) to be
+        released from them. When some are still there, the run fails naming them and has deleted nothing.
     type: int
     default: 900
 extends_documentation_fragment:
@@ -196,7 +202,8 @@ extends_documentation_fragment:
   - seed.aws_migration.attributes
 notes:
   - Subnet CIDRs and the VPC CIDR cannot change in place; such a change fails naming the field and changes nothing.
-  - Removing a zone deletes its subnets, route table and NAT gateway; that fails if something still uses them.
+  - Removing a zone deletes its subnets, route table and NAT gateway. Like O(state=absent), it first waits for
+    network interfaces of other resources in those subnets to go (see O(wait_timeout)).
 """
 
 EXAMPLES = r"""
@@ -966,13 +973,65 @@ class NetworkManager:
     def _remove_unwanted(self, layout):
         obs, spec = self.obs, self.spec
         wanted_endpoints = self._wanted_endpoints(layout)
-        self._delete_endpoints([s for s in obs.endpoints if s not in wanted_endpoints])
-        self._delete_nat_gateways([az for az in obs.nats if az not in layout.nat_azs])
+        endpoints = [s for s in obs.endpoints if s not in wanted_endpoints]
+        nat_azs = [az for az in obs.nats if az not in layout.nat_azs]
+        subnets = [key for key in obs.subnets if key[0] not in spec.tiers or key[1] not in layout.azs]
+        wanted_groups = security_group_rules(spec)
+        groups = [t for t in obs.security_groups if t not in wanted_groups]
+        self._wait_interfaces_released(subnets, groups, endpoints, nat_azs)
+        self._delete_endpoints(endpoints)
+        self._delete_nat_gateways(nat_azs)
         self._release_eips([az for az in obs.eips if az not in layout.nat_azs])
         self._delete_route_tables([k for k in obs.route_tables if k not in route_table_keys(spec, layout)])
-        self._delete_subnets([key for key in obs.subnets if key[0] not in spec.tiers or key[1] not in layout.azs])
-        wanted_groups = security_group_rules(spec)
-        self._delete_security_groups([t for t in obs.security_groups if t not in wanted_groups])
+        self._delete_subnets(subnets)
+        self._delete_security_groups(groups)
+
+    def _wait_interfaces_released(self, subnets, groups, endpoints, nat_azs):
+        """Before deleting ``subnets`` ((tier, az) keys) or ``groups`` (tiers): wait until no network interface
+        is left in those subnets or uses those groups, except the interfaces of the ``endpoints`` and of the NAT
+        gateways (of ``nat_azs``, and those already failed or going) this run deletes - they go with them.
+
+        AWS refuses DeleteSubnet and DeleteSecurityGroup (DependencyViolation) while an interface is there. Those
+        left by a load balancer, ECS tasks or Lambda functions deleted a moment ago are released minutes later;
+        an instance's, a database's or an EFS mount target's stay until their owner goes. Waiting before the
+        first delete means that a run that times out has deleted nothing. Check mode warns instead of waiting.
+        """
+        obs = self.obs
+        if not obs.vpc_id or not (subnets or groups):
+            return
+        subnet_names = {obs.subnets[key]["SubnetId"]: f"{key[0]}/{key[1]}" for key in subnets}
+        group_names = {obs.security_groups[tier]["GroupId"]: tier for tier in groups}
+        going = [obs.nats[az] for az in nat_azs] + obs.dead_nats + obs.deleting_nats
+        own = {a.get("NetworkInterfaceId") for nat in going for a in nat.get("NatGatewayAddresses") or []}
+        own.update(i for service in endpoints for i in obs.endpoints[service].get("NetworkInterfaceIds") or [])
+        vpc_filter = [{"Name": "vpc-id", "Values": [obs.vpc_id]}]
+
+        def in_the_way():
+            found = []
+            for eni in ec2.describe_network_interfaces(self.ec2, vpc_filter):
+                where = [f"subnet {subnet_names[eni['SubnetId']]}"] if eni.get("SubnetId") in subnet_names else []
+                where += [f"security group {group_names[g['GroupId']]}" for g in eni.get("Groups") or []
+                          if g.get("GroupId") in group_names]
+                if where and eni["NetworkInterfaceId"] not in own:
+                    found.append(_interface_text(eni, where))
+            return sorted(found)
+
+        what = ("network interfaces to leave the subnets and security groups to be deleted (nothing was deleted: "
+                "AWS refuses to delete them while an interface is there. These belong to resources outside this "
+                "network - load balancers, ECS tasks, Lambda functions, databases, EFS mount targets or instances: "
+                "delete those, then run again)")
+        if self.check_mode:
+            left = in_the_way()
+            if left:
+                self.module.warn(f"A real run would first wait up to {self.module.params['wait_timeout']}s for "
+                                 f"these network interfaces to be released: {'; '.join(left)}")
+            return
+
+        def poll():
+            left = in_the_way()
+            return not left, "; ".join(left[:10]) + (f"; and {len(left) - 10} more" if len(left) > 10 else "")
+
+        wait_for(poll, what, self.module.params["wait_timeout"])
 
     # -- tags -----------------------------------------------------------------------------------
     def _tagged_resources(self):
@@ -1016,6 +1075,8 @@ class NetworkManager:
     # -- absent ---------------------------------------------------------------------------------
     def _teardown(self):
         obs = self.obs
+        self._wait_interfaces_released(list(obs.subnets), list(obs.security_groups), list(obs.endpoints),
+                                       list(obs.nats))
         if obs.flow_logs:
             self._do("delete flow log", ec2.delete_flow_logs, self.ec2, [f["FlowLogId"] for f in obs.flow_logs])
         self._delete_endpoints(list(obs.endpoints))
@@ -1036,6 +1097,22 @@ class NetworkManager:
                                       self.spec):
             self._do(f"delete log group {obs.log_group['logGroupName']}", logs.delete_log_group, self._logs(),
                      obs.log_group["logGroupName"])
+
+
+def _interface_text(eni, where):
+    """One network interface in a message: its ID, where it is, and what it says it belongs to."""
+    facts = list(where)
+    if eni.get("InterfaceType") not in (None, "interface"):
+        facts.append(f"type {eni['InterfaceType']}")
+    if eni.get("Description"):
+        facts.append(repr(eni["Description"]))
+    if eni.get("RequesterManaged"):
+        facts.append(f"managed by {eni.get('RequesterId', 'AWS')}")
+    instance = (eni.get("Attachment") or {}).get("InstanceId")
+    if instance:
+        facts.append(f"attached to {instance}")
+    facts.append(eni.get("Status", "?"))
+    return f"{eni['NetworkInterfaceId']} ({', '.join(facts)})"
 
 
 def _is_ours(tags, spec):

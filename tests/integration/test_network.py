@@ -6,6 +6,7 @@ request per action), re-apply (changed=false, zero writes), then a direct invent
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -142,6 +143,82 @@ def test_a_subnet_moved_by_hand_to_another_route_table_is_moved_back(clean_aws, 
         "RouteTables"]
     assert [t["RouteTableId"] for t in now] == [ours["RouteTableId"]]
     ec2.delete_route_table(RouteTableId=foreign)  # the operator's, not the network's
+    converge(ansible, clean_aws, dict(args, state="absent"))
+
+
+def release_later(ec2, eni_id, delay):
+    """Delete a network interface after ``delay`` seconds, as AWS releases a deleted load balancer's or
+    stopped task's interface a while after the delete."""
+    timer = threading.Timer(delay, ec2.delete_network_interface, kwargs={"NetworkInterfaceId": eni_id})
+    timer.start()
+    return timer
+
+
+def test_teardown_waits_for_interfaces_it_does_not_own_before_deleting_anything(clean_aws, ansible):
+    """An interface left in the network by something outside it (here: as an ECS task's or a deleted load
+    balancer's, in a private subnet with the app group) makes AWS refuse DeleteSubnet and DeleteSecurityGroup
+    (DependencyViolation; the local AWS refuses them too, tools/moto_fidelity_ec2.py). The teardown waits for
+    it to go before its first write: when it does not go in time, the run fails naming it and nothing has been
+    deleted; when it goes, the teardown finishes. The NAT gateway's own interface is not waited for: it goes
+    with the NAT gateway."""
+    args = dict(name="busy", environment="it", cidr="10.57.0.0/20", nat_mode="single")
+    network = converge(ansible, clean_aws, args)["network"]
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    subnet = network["subnet_ids"]["private"][0]
+    app = network["security_groups"]["app"]
+    eni = ec2.create_network_interface(SubnetId=subnet, Groups=[app], Description="ELB app/gone/0123")[
+        "NetworkInterface"]["NetworkInterfaceId"]
+    before = seed_inventory(clean_aws.endpoint_url)
+    absent = dict(name="busy", environment="it", state="absent")
+
+    clean_aws.reset_counts()
+    check = ansible.module("vpc_network", absent, check=True)
+    assert not check.get("failed"), check.get("msg")
+    assert any(eni in w and "wait" in w for w in check.get("warnings", [])), check.get("warnings")
+    assert clean_aws.requests()["writes"] == 0
+
+    clean_aws.reset_counts()
+    refused = ansible.module("vpc_network", dict(absent, wait_timeout=2))
+    assert refused.get("failed"), refused.get("actions")
+    assert eni in refused["msg"] and "ELB app/gone/0123" in refused["msg"], refused["msg"]
+    assert f"private/{network['availability_zones'][0]}" in refused["msg"] and "security group app" in refused["msg"]
+    assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
+    assert seed_inventory(clean_aws.endpoint_url) == before
+
+    clean_aws.reset_counts()
+    timer = release_later(ec2, eni, 3)
+    try:
+        gone = ansible.module("vpc_network", absent)
+    finally:
+        timer.join()
+    assert not gone.get("failed"), gone.get("msg")
+    assert clean_aws.requests()["by_action"]["ec2:DescribeNetworkInterfaces"] >= 2  # it waited
+    assert seed_inventory(clean_aws.endpoint_url) == {}
+
+
+def test_a_zone_is_removed_once_the_interfaces_in_it_are_gone(clean_aws, ansible):
+    """Taking a zone out: its subnets go only when no interface outside the network is left in them (an ECS
+    task of a service still placed there, say). The run waits for that before deleting anything, and fails
+    naming the interface when it stays."""
+    args = dict(name="shrink", environment="it", cidr="10.58.0.0/20", az_count=3, nat_mode="none",
+                security_groups={"enabled": False})
+    network = converge(ansible, clean_aws, args)["network"]
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    third = network["availability_zones"][2]
+    subnet = network["subnet_ids"]["private"][2]
+    eni = ec2.create_network_interface(SubnetId=subnet, Description="task in the zone")["NetworkInterface"][
+        "NetworkInterfaceId"]
+
+    clean_aws.reset_counts()
+    refused = ansible.module("vpc_network", dict(args, az_count=2, wait_timeout=2))
+    assert refused.get("failed") and eni in refused["msg"] and f"private/{third}" in refused["msg"], refused
+    assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
+    assert seed_inventory(clean_aws.endpoint_url)["subnet"] == 6
+
+    ec2.delete_network_interface(NetworkInterfaceId=eni)
+    shrunk = converge(ansible, clean_aws, dict(args, az_count=2))
+    assert any(a.startswith(f"delete subnet private/{third} ") for a in shrunk["actions"]), shrunk["actions"]
+    assert seed_inventory(clean_aws.endpoint_url)["subnet"] == 4
     converge(ansible, clean_aws, dict(args, state="absent"))
 
 

@@ -1,0 +1,117 @@
+"""EC2 network interfaces: make moto keep the dependencies AWS keeps (loaded by tools/moto_fidelity.py, same rules).
+
+1. AWS refuses ``DeleteSubnet`` while a network interface is in the subnet, and ``DeleteSecurityGroup``
+   while a network interface uses the group (``DependencyViolation``). That is what a teardown meets on
+   AWS when the interfaces of a load balancer, of ECS tasks or of Lambda functions deleted a moment ago
+   are not released yet. moto 5.2.5 deletes both whatever uses them.
+2. A NAT gateway's network interface goes with it on AWS (it is requester-managed and released when the
+   NAT gateway is deleted). moto 5.2.5 leaves it behind, with the Elastic IP still associated, so with 1.
+   a network with a NAT gateway could never be torn down.
+3. An interface VPC endpoint has one network interface per subnet on AWS: ``ModifyVpcEndpoint`` releases
+   the interface of a subnet it removes and makes one in a subnet it adds. moto 5.2.5 only edits the
+   endpoint's subnet list, so with 1. a zone taken out of a network with interface endpoints could never
+   lose its subnets.
+"""
+
+from __future__ import annotations
+
+
+def _interfaces(backend, match):  # type: ignore[no-untyped-def]
+    return sorted(eni.id for eni in list(backend.enis.values()) if match(eni))
+
+
+def _patch_delete_subnet() -> None:
+    from moto.ec2.exceptions import DependencyViolationError
+    from moto.ec2.models.subnets import SubnetBackend
+
+    original = SubnetBackend.delete_subnet
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def delete_subnet(self, subnet_id):  # type: ignore[no-untyped-def]
+        used = _interfaces(self, lambda eni: eni.subnet is not None and eni.subnet.id == subnet_id)
+        if used:
+            raise DependencyViolationError(
+                f"The subnet '{subnet_id}' has dependencies and cannot be deleted. ({', '.join(used)})")
+        return original(self, subnet_id)
+
+    delete_subnet._seed_patched = True  # type: ignore[attr-defined]
+    SubnetBackend.delete_subnet = delete_subnet
+
+
+def _patch_delete_security_group() -> None:
+    from moto.ec2.exceptions import DependencyViolationError
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+
+    original = SecurityGroupBackend.delete_security_group
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def delete_security_group(self, name=None, group_id=None):  # type: ignore[no-untyped-def]
+        if group_id:
+            used = _interfaces(self, lambda eni: any(g.id == group_id for g in eni.group_set))
+            if used:
+                raise DependencyViolationError(f"resource {group_id} has a dependent object ({', '.join(used)})")
+        return original(self, name=name, group_id=group_id)
+
+    delete_security_group._seed_patched = True  # type: ignore[attr-defined]
+    SecurityGroupBackend.delete_security_group = delete_security_group
+
+
+def _patch_nat_gateway_interface_released() -> None:
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+
+    original = NatGatewayBackend.delete_nat_gateway
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def delete_nat_gateway(self, nat_gateway_id):  # type: ignore[no-untyped-def]
+        nat = original(self, nat_gateway_id)
+        eni = getattr(nat, "_eni", None)
+        if eni is not None and eni.id in self.enis:
+            for address in list(self.addresses):
+                if address.eni is not None and address.eni.id == eni.id:
+                    self.disassociate_address(address=address.public_ip)
+            self.enis.pop(eni.id, None)
+        return nat
+
+    delete_nat_gateway._seed_patched = True  # type: ignore[attr-defined]
+    NatGatewayBackend.delete_nat_gateway = delete_nat_gateway
+
+
+def _patch_endpoint_subnet_interfaces() -> None:
+    from moto.ec2.models.vpcs import VPCEndPoint
+    from moto.ec2.utils import random_private_ip
+
+    original = VPCEndPoint.modify
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def modify(self, policy_doc, add_subnets, remove_subnets, *args, **kwargs):  # type: ignore[no-untyped-def]
+        before = list(self.subnet_ids or [])
+        original(self, policy_doc, add_subnets, remove_subnets, *args, **kwargs)
+        if str(self.vpc_endpoint_type or "").lower() != "interface":
+            return
+        backend = self.ec2_backend
+        kept = []
+        for eni_id in self.network_interface_ids:
+            eni = backend.enis.get(eni_id)
+            if eni is not None and eni.subnet is not None and eni.subnet.id not in self.subnet_ids:
+                backend.enis.pop(eni_id, None)
+            else:
+                kept.append(eni_id)
+        for subnet_id in self.subnet_ids:
+            if subnet_id not in before:
+                kept.append(backend.create_network_interface(subnet_id, random_private_ip()).id)
+        self.network_interface_ids = kept
+
+    modify._seed_patched = True  # type: ignore[attr-defined]
+    VPCEndPoint.modify = modify
+
+
+def apply() -> None:
+    """Apply every EC2 patch (idempotent)."""
+    _patch_delete_subnet()
+    _patch_delete_security_group()
+    _patch_nat_gateway_interface_released()
+    _patch_endpoint_subnet_interfaces()
