@@ -198,13 +198,51 @@ def release_vars(extra: dict[str, Any]) -> dict[str, Any]:
     return dict(extra, registry_outputs=images, registry_repositories=repositories)
 
 
+def local_inventory(name: str) -> dict[str, Any]:
+    """One file of inventories/local/group_vars/all (the scenario's inventory), as YAML data."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    return yaml.safe_load((REPO_ROOT / "inventories" / "local" / "group_vars" / "all" / name).read_text("utf-8"))
+
+
+def settings_vars(extra: dict[str, Any]) -> dict[str, Any]:
+    """The scenario's third run: settings a deployer changes on a running stack, in every layer, so that the
+    update paths are recorded (a policy made from creates alone refuses them): the NAT mode and the flow-log
+    retention (routes replaced, NAT gateways deleted, EIPs released), tags added and removed, Container
+    Insights, target group health checks, the HTTP API's throttling, a secret's description, the DNS health
+    check's threshold, GuardDuty's publishing frequency and the incident severity, an autoscaling target.
+    Each is the local inventory's value changed (extra vars replace a whole variable)."""
+    network = local_inventory("network.yml")
+    networks = [dict(n, nat_mode="single", flow_logs=dict(n["flow_logs"], retention_days=14))
+                for n in network["network_networks"]]
+    apps = local_inventory("apps.yml")
+    seed_apps = [dict(a, autoscaling=dict(a["autoscaling"], target_value=70)) for a in apps["seed_apps"]]
+    secrets = local_inventory("secrets.yml")
+    # the inventory's frontend target group (seed_environment local), its health check every 20 s (not 15)
+    target_groups = [{"name": "local-frontend", "port": 8080, "health_check": {"path": "/health", "interval": 20}}]
+    owner = {"owner": "platform"}
+    return dict(extra, network_networks=networks, network_tags=dict(network["network_tags"], **owner),
+                seed_apps=seed_apps, platform_container_insights="disabled", platform_target_groups=target_groups,
+                platform_tags=owner, api_throttling={"burst_limit": 200, "rate_limit": 100},
+                api_tags=owner,  # project removed, owner added
+                secrets_secrets=[dict(s, description=s["description"] + " (rotated by the platform team)")
+                                 for s in secrets["secrets_secrets"]],
+                secrets_tags=owner, dns_health_check_failure_threshold=2, dns_tags=owner,
+                security_guardduty_finding_publishing_frequency="ONE_HOUR", security_incident_min_severity="HIGH",
+                security_tags=dict(local_inventory("security.yml")["security_tags"], **owner),
+                registry_repositories=[{"name": f"seed/{app}"} for app in ("frontend", "backend")])
+
+
 def scenario(extra: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """The runs the policy must cover: (label, playbook, extra vars)."""
     release = release_vars(extra)
-    teardown = dict(release, seed_confirm_teardown="local", registry_force_absent=True, seed_teardown_delete_logs=True)
+    settings = settings_vars(release)
+    teardown = dict(settings, seed_confirm_teardown="local", registry_force_absent=True,
+                    seed_teardown_delete_logs=True)
     return [("site.yml", "playbooks/site.yml", extra),
             ("site.yml (a new release)", "playbooks/site.yml", release),
-            ("site.yml (no-op)", "playbooks/site.yml", release),
+            ("site.yml (settings changed)", "playbooks/site.yml", settings),
+            ("site.yml (no-op)", "playbooks/site.yml", settings),
             ("teardown.yml", "playbooks/teardown.yml", teardown)]
 
 
@@ -798,6 +836,11 @@ def implied(builder: Builder, rules: dict[str, Scope], call: dict[str, Any],
 ACCOUNT = "123456789012"  # moto's
 
 
+EC2_ID_PREFIXES = {"vpc": "vpc", "subnet": "subnet", "rtb": "route-table", "sg": "security-group",
+                   "igw": "internet-gateway", "nat": "natgateway", "eipalloc": "elastic-ip", "vpce": "vpc-endpoint",
+                   "fl": "vpc-flow-log"}
+
+
 def _ec2_resources(name: str, params: dict[str, Any], region: str) -> list[str]:
     ids = {"VpcId": "vpc", "SubnetId": "subnet", "RouteTableId": "route-table", "GroupId": "security-group",
            "InternetGatewayId": "internet-gateway", "NatGatewayId": "natgateway", "AllocationId": "elastic-ip",
@@ -814,6 +857,10 @@ def _ec2_resources(name: str, params: dict[str, Any], region: str) -> list[str]:
         found.extend(f"{kind}/{value}" for value in params.get(key) or [])
     if name == "CreateFlowLogs":
         found.extend(f"vpc/{value}" for value in params.get("ResourceIds") or [])
+    if name in ("CreateTags", "DeleteTags"):  # tags of existing resources, by their IDs' prefixes
+        # an ID of another type stays unrecognised: reported, never waved through
+        found.extend(f"{EC2_ID_PREFIXES.get(value.split('-')[0], 'unrecognised')}/{value}"
+                     for value in params.get("Resources") or [])
     if str(params.get("AssociationId", "")).startswith("rtbassoc-"):
         found.append(f"route-table/of-{params['AssociationId']}")  # the association's route table
     # nothing recognised: a resource no pattern of a managed type matches (reported, never waved through)

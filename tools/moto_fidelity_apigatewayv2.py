@@ -8,6 +8,10 @@
 * UpdateRoute: API Gateway applies ``AuthorizationScopes`` as given, also an empty list (which clears
   the scopes when a route leaves JWT authorization); moto ignores an empty list and keeps the old
   scopes.
+* UpdateStage: moto 5.2.5 does not have it (NotImplementedError, a 500). Added as API Gateway documents
+  it: the fields given change, the others stay; ``DefaultRouteSettings`` and ``AccessLogSettings`` are
+  replaced as given, ``RouteSettings`` per route key (a route key not given keeps its settings: they go
+  with DeleteRouteSettings), ``StageVariables`` per variable.
 """
 
 from __future__ import annotations
@@ -65,7 +69,41 @@ def _patch_route_update() -> None:
     Route.update = update
 
 
+def _patch_update_stage() -> None:
+    import json
+    from datetime import datetime
+    from urllib.parse import unquote
+
+    from moto.apigatewayv2.responses import ApiGatewayV2Response
+
+    if getattr(getattr(ApiGatewayV2Response, "update_stage", None), "_seed_patched", False):
+        return
+
+    def update_stage(self):  # type: ignore[no-untyped-def]
+        api_id = self.path.split("/")[-3]
+        stage = self.apigatewayv2_backend.get_stage(api_id, unquote(self.path.split("/")[-1]))
+        changes = json.loads(self.body or "{}")
+        if "defaultRouteSettings" in changes:
+            stage.default_route_settings = changes["defaultRouteSettings"]
+        if "routeSettings" in changes:
+            stage.route_settings = dict(stage.route_settings or {}, **changes["routeSettings"])
+        if "accessLogSettings" in changes:
+            stage.access_log_settings = changes["accessLogSettings"]
+        if "stageVariables" in changes:
+            stage.stage_variables = dict(stage.stage_variables or {}, **changes["stageVariables"])
+        for key, attribute in (("autoDeploy", "auto_deploy"), ("description", "description"),
+                               ("clientCertificateId", "client_certificate_id")):
+            if key in changes:
+                setattr(stage, attribute, changes[key])
+        stage.updated = datetime.now()
+        return 200, {}, json.dumps(stage.to_json())
+
+    update_stage._seed_patched = True  # type: ignore[attr-defined]
+    ApiGatewayV2Response.update_stage = update_stage
+
+
 def apply() -> None:
     """Apply the apigatewayv2 patches (idempotent)."""
     _patch_domain_name()
     _patch_route_update()
+    _patch_update_stage()

@@ -28,7 +28,43 @@ def _merge(current: list[dict[str, Any]], update: list[dict[str, Any]]) -> list[
     return list(merged.values())
 
 
+def _detector(response):  # type: ignore[no-untyped-def]
+    from urllib.parse import unquote
+
+    arn = unquote(response.path.split("/tags/", 1)[1])
+    return response.guardduty_backend.get_detector(arn.rsplit("detector/", 1)[-1])
+
+
+def _patch_tags() -> None:
+    import json
+
+    from moto.guardduty import urls
+    from moto.guardduty.responses import GuardDutyResponse
+
+    if getattr(getattr(GuardDutyResponse, "tag_resource", None), "_seed_patched", False):
+        return
+
+    def tag_resource(self):  # type: ignore[no-untyped-def]
+        _detector(self).tags.update(json.loads(self.body or "{}").get("tags") or {})
+        return 204, {}, ""
+
+    def untag_resource(self):  # type: ignore[no-untyped-def]
+        detector = _detector(self)
+        for key in self.querystring.get("tagKeys", []):
+            detector.tags.pop(key, None)
+        return 204, {}, ""
+
+    def list_tags_for_resource(self):  # type: ignore[no-untyped-def]
+        return 200, {}, json.dumps({"tags": _detector(self).tags})
+
+    for method in (tag_resource, untag_resource, list_tags_for_resource):
+        method._seed_patched = True  # type: ignore[attr-defined]
+        setattr(GuardDutyResponse, method.__name__, method)
+    urls.url_paths.setdefault("{0}/tags/(?P<resource_arn>.+)$", GuardDutyResponse.dispatch)
+
+
 def apply() -> None:
+    _patch_tags()
     from moto.guardduty.models import Detector
 
     original = Detector.update

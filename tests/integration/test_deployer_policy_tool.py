@@ -140,6 +140,24 @@ def test_evaluation_allows_the_calls_the_document_was_made_from():
         "logs:CreateLogGroup on arn:aws:logs:us-east-1:123456789012:log-group:/aws/other"]
 
 
+def test_tags_of_existing_ec2_resources_are_checked_on_their_types():
+    """CreateTags/DeleteTags name existing resources by ID only (``Resources``): each is checked as the
+    resource type its ID prefix says; an ID of a type the collection does not manage is reported."""
+    tagging = [call("ec2", "CreateTags", {"Resources": ["vpc-1", "subnet-2", "rtb-3", "sg-4", "nat-5",
+                                                        "eipalloc-6", "igw-7", "vpce-8", "fl-9"],
+                                          "Tags": [{"Key": "owner", "Value": "platform"}]}),
+               call("ec2", "DeleteTags", {"Resources": ["subnet-2"], "Tags": [{"Key": "team"}]})]
+    assert dp.call_resources(tagging[0], "ec2:CreateTags", {}) == [
+        f"arn:aws:ec2:us-east-1:123456789012:{r}" for r in (
+            "vpc/vpc-1", "subnet/subnet-2", "route-table/rtb-3", "security-group/sg-4", "natgateway/nat-5",
+            "elastic-ip/eipalloc-6", "internet-gateway/igw-7", "vpc-endpoint/vpce-8", "vpc-flow-log/fl-9")]
+    document, _warnings = dp.generate(CALLS + tagging, modules=set())
+    assert dp.evaluate(document, tagging) == []
+    foreign = call("ec2", "CreateTags", {"Resources": ["i-0abc"], "Tags": [{"Key": "owner", "Value": "x"}]})
+    assert dp.evaluate(document, [foreign]) == [
+        "ec2:CreateTags on arn:aws:ec2:us-east-1:123456789012:unrecognised/i-0abc"]
+
+
 def test_cli_check_reports_a_stale_file(tmp_path, capsys):
     recording = tmp_path / "calls.jsonl"
     recording.write_text("".join(json.dumps(c) + "\n" for c in CALLS), encoding="utf-8")

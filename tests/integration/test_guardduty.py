@@ -83,6 +83,17 @@ def test_detector_lifecycle(clean_aws, ansible):
     narrowed = converge(ansible, clean_aws, partial, "guardduty_detector")
     assert narrowed["detector"]["features"] == dict(ALL_ON, malware_protection=False)
 
+    # Tags of the existing detector: one tag set, one removed (TagResource/UntagResource by the detector's ARN;
+    # the local AWS has them through tools/moto_fidelity_guardduty.py).
+    retagged = converge(ansible, clean_aws, dict(partial, tags={"owner": "platform"}), "guardduty_detector")
+    assert retagged["actions"] == [f"set tags owner on detector {detector_id}",
+                                   f"remove tags team from detector {detector_id}"]
+    arn = f"arn:aws:guardduty:us-east-1:123456789012:detector/{detector_id}"
+    assert set(retagged["writes_by_action"]) == {f"guardduty:POST /tags/{arn}", f"guardduty:DELETE /tags/{arn}"}, (
+        retagged["writes_by_action"])
+    tags = gd.get_detector(DetectorId=detector_id)["Tags"]
+    assert tags["owner"] == "platform" and "team" not in tags and tags["seed:managed-by"] == "seed.aws_migration"
+
     # Deleting loses every finding: refused without force_absent, nothing deleted.
     clean_aws.reset_counts()
     refused = ansible.module("guardduty_detector", {"state": "absent"})

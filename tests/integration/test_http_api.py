@@ -1,8 +1,9 @@
 """http_api against the local AWS (moto 5.2.5 + tools/moto_fidelity_apigatewayv2.py) over HTTP.
 
-moto lacks UpdateStage, DeleteRouteSettings, DeleteAccessLogSettings, GetAuthorizers, UpdateDomainName and
-UpdateApiMapping: the changes that need them (stage and per-route throttling changes, removing access logs or
-an override) are tested with recorded responses in tests/unit/plugins/modules/test_http_api.py.
+moto lacks DeleteRouteSettings, DeleteAccessLogSettings, GetAuthorizers, UpdateDomainName and UpdateApiMapping
+(UpdateStage is added by the fidelity patch): the changes that need them (per-route throttling removed,
+removing access logs or an override) are tested with recorded responses in
+tests/unit/plugins/modules/test_http_api.py.
 """
 
 from __future__ import annotations
@@ -140,6 +141,17 @@ def test_full_api_lifecycle(clean_aws, ansible, backend):
     assert set(after["routes"]) - set(before["routes"]) == {"GET /items/{id}"}
     assert (before["cors"]["MaxAge"], after["cors"]["MaxAge"]) == (300, 600)
     assert {k for k in before if before[k] != after[k]} == {"routes", "cors", "tags"}
+
+    # a stage throttling change: one UpdateStage (added to the local AWS by tools/moto_fidelity_apigatewayv2.py;
+    # the removals moto still lacks - DeleteRouteSettings, DeleteAccessLogSettings - are in the unit test)
+    throttled = converge(ansible, clean_aws, dict(updated_args, stage=dict(args["stage"], throttling={
+        "burst_limit": 300, "rate_limit": 150})), "http_api")
+    assert throttled["actions"] == ["update stage $default of HTTP API it-api: throttling"]
+    assert throttled["writes_by_action"] == {f"apigateway:PATCH /v2/apis/{api_id}/stages/$default": 1}
+    stage = client.get_stage(ApiId=api_id, StageName="$default")
+    assert (stage["DefaultRouteSettings"]["ThrottlingBurstLimit"],
+            stage["DefaultRouteSettings"]["ThrottlingRateLimit"]) == (300, 150.0)
+    assert stage["RouteSettings"]["GET /health"]["ThrottlingRateLimit"] == 5.0  # the route's own: kept
 
     # the info module reads it back in the same shape
     info = ansible.module("http_api_info", {"names": ["it-api"]})
