@@ -70,6 +70,16 @@ def vpc_filters(environment=None, name=None):
     return tag_filters(tags)
 
 
+# A route table association in these states holds no subnet (going, gone, or never made).
+GONE_ASSOCIATION_STATES = ("disassociating", "disassociated", "failed")
+
+
+def live_associations(route_table):
+    """The route table's associations that hold (or are about to hold) a subnet or a gateway."""
+    return [a for a in route_table.get("Associations") or []
+            if (a.get("AssociationState") or {}).get("State", "associated") not in GONE_ASSOCIATION_STATES]
+
+
 def rt_key_of(route_table):
     tags = tags_of(route_table)
     component = tags.get(TAG_COMPONENT, "")
@@ -202,7 +212,7 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
         if key and _ours(tags_of(route_table), obs):
             obs.route_tables[key] = route_table
         else:  # a subnet of ours may have been associated with it by hand: moved back, not "associated"
-            for assoc in route_table.get("Associations", []):
+            for assoc in live_associations(route_table):
                 if assoc.get("SubnetId"):
                     obs.foreign_associations[assoc["SubnetId"]] = (assoc["RouteTableAssociationId"],
                                                                    route_table["RouteTableId"])
@@ -286,7 +296,7 @@ def observed_view(obs):
     for key, route_table in obs.route_tables.items():
         routes = {r["DestinationCidrBlock"]: _route_target(r, obs) for r in route_table.get("Routes", [])
                   if r.get("DestinationCidrBlock") and r.get("GatewayId") != "local"}
-        azs = sorted(subnet_keys[a["SubnetId"]][1] for a in route_table.get("Associations", [])
+        azs = sorted(subnet_keys[a["SubnetId"]][1] for a in live_associations(route_table)
                      if a.get("SubnetId") in subnet_keys)
         route_tables[key] = {"routes": routes, "subnets": azs}
     endpoints = {}

@@ -627,7 +627,7 @@ class NetworkManager:
         obs = self.obs
         subnet_rt = dict(obs.foreign_associations)  # subnet id -> (association id, route table id)
         for route_table in obs.route_tables.values():
-            for assoc in route_table.get("Associations", []):
+            for assoc in ns.live_associations(route_table):
                 if assoc.get("SubnetId"):
                     subnet_rt[assoc["SubnetId"]] = (assoc["RouteTableAssociationId"], route_table["RouteTableId"])
         rt_ids = {}
@@ -941,7 +941,7 @@ class NetworkManager:
     def _delete_route_tables(self, keys):
         for key in keys:
             route_table = self.obs.route_tables.pop(key)
-            for assoc in route_table.get("Associations", []):
+            for assoc in ns.live_associations(route_table):
                 if not assoc.get("Main") and assoc.get("RouteTableAssociationId"):
                     self._do(f"disassociate route table {key} from {assoc.get('SubnetId')}",
                              ec2.disassociate_route_table, self.ec2, assoc["RouteTableAssociationId"])

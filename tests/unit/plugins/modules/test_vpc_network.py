@@ -144,3 +144,68 @@ def _nat_rerun(monkeypatch, state, wanted_nat, existing_nat=True):
         assert [c for c in calls if c in ("describe_nat_gateways", touched)] == [
             "describe_nat_gateways", "describe_nat_gateways", touched], calls
     return tokens[0] if tokens else None
+
+
+@pytest.mark.parametrize("ours_state, foreign, expected", [
+    # moved by hand to another table: the old association is still disassociating when the run reads it
+    ("disassociating", True, "move subnet private/us-east-1a to route table private:us-east-1a "
+                             "(from rtb-foreign, not ours)"),
+    # an association that failed holds nothing: the subnet is associated again
+    ("failed", False, "associate subnet private/us-east-1a with route table private:us-east-1a"),
+    ("associated", False, None),
+])
+def test_associations_going_or_failed_hold_no_subnet(monkeypatch, ours_state, foreign, expected):
+    """A route table association that is disassociating, disassociated or failed is not where the subnet is:
+    the plan follows the live association (here another table's) or associates the subnet again."""
+    args = dict(name="main", environment="test", cidr="10.0.0.0/16", nat_mode="none",
+                security_groups={"enabled": False})
+    vpc = {"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16", "Tags": _tags(**OURS, **{"seed:component": "vpc"})}
+    subnets, route_tables = [], []
+    layout_cidrs = _derived_cidrs()
+    for tier in ("public", "private"):
+        for az in ("us-east-1a", "us-east-1b"):
+            subnets.append({"SubnetId": f"subnet-{tier}-{az[-1]}", "AvailabilityZone": az, "VpcId": "vpc-1",
+                            "CidrBlock": layout_cidrs[tier][az],
+                            "Tags": _tags(**OURS, **{"seed:component": f"subnet-{tier}", "seed:az": az})})
+
+    def assoc(subnet, state="associated", n=0):
+        return {"SubnetId": subnet, "RouteTableAssociationId": f"rtbassoc-{subnet}-{n}",
+                "AssociationState": {"State": state}}
+
+    route_tables.append({"RouteTableId": "rtb-public", "VpcId": "vpc-1", "Routes": [],
+                         "Associations": [assoc("subnet-public-a"), assoc("subnet-public-b")],
+                         "Tags": _tags(**OURS, **{"seed:component": "route-table-public"})})
+    for az in ("a", "b"):
+        state = ours_state if az == "a" else "associated"
+        route_tables.append({"RouteTableId": f"rtb-private-{az}", "VpcId": "vpc-1", "Routes": [],
+                             "Associations": [assoc(f"subnet-private-{az}", state)],
+                             "Tags": _tags(**OURS, **{"seed:component": "route-table-private",
+                                                      "seed:az": f"us-east-1{az}"})})
+    if foreign:
+        route_tables.append({"RouteTableId": "rtb-foreign", "VpcId": "vpc-1", "Routes": [],
+                             "Associations": [assoc("subnet-private-a", n=1)], "Tags": []})
+    for name in dir(ec2):
+        if name.startswith("describe_"):
+            monkeypatch.setattr(ec2, name, lambda *a, _n=name, **k: READS.get(_n, []))
+    monkeypatch.setattr(ec2, "describe_vpcs", lambda client, filters=None: [vpc])
+    monkeypatch.setattr(ec2, "describe_vpc_attribute", lambda client, vpc_id, attribute: True)
+    monkeypatch.setattr(ec2, "describe_subnets", lambda client, filters=None: subnets)
+    monkeypatch.setattr(ec2, "describe_route_tables", lambda client, filters=None: route_tables)
+    monkeypatch.setattr(vpc_network.SeedAWSModule, "seed_client", lambda self, service: object())
+    result = run(monkeypatch, args)
+    assert not result.get("failed"), result.get("msg")
+    touching = [a for a in result["actions"] if "subnet private/us-east-1a" in a]
+    assert touching == ([expected] if expected else []), result["actions"]
+    view = result["diff"]["before"]["route_tables"]["private:us-east-1a"]["subnets"]
+    assert view == ([] if expected else ["us-east-1a"])
+
+
+def _derived_cidrs():
+    """The subnet CIDRs vpc_network derives for 10.0.0.0/16 in zones a and b, by tier and zone."""
+    from ansible_collections.seed.aws_migration.plugins.module_utils import network
+
+    spec = network.build_spec(dict(name="main", environment="test", cidr="10.0.0.0/16", nat_mode="none",
+                                   state="present"))
+    layout = network.resolve_layout(spec, {"us-east-1a": "available", "us-east-1b": "available",
+                                           "us-east-1c": "available"})
+    return layout.subnets
