@@ -445,6 +445,22 @@ def put_image_tag_mutability(client, name, image_tag_mutability, exclusions=()):
     client.put_image_tag_mutability(repositoryName=name, **mutability_params(image_tag_mutability, exclusions))
 
 
+EXCLUSION_FILTERS = "imageTagMutabilityExclusionFilters"
+
+
+def require_exclusion_support(client, field, why):
+    """Fail (naming ``field``) when the client's botocore predates ECR's tag mutability exclusions (July 2025):
+    it would refuse to send the filters, and drop them from what it reads (a repository with exceptions would
+    look like one without)."""
+    members = client.meta.service_model.operation_model("PutImageTagMutability").input_shape.members
+    if EXCLUSION_FILTERS not in members:
+        import botocore  # pylint: disable=import-outside-toplevel
+
+        raise ValidationError(field, f"{why}, but this botocore ({botocore.__version__}) predates ECR's tag "
+                                     "mutability exclusions and can neither send nor read them; upgrade boto3 and "
+                                     "botocore")
+
+
 def mutability_params(image_tag_mutability, exclusions=()):
     """``imageTagMutability`` (``..._WITH_EXCLUSION`` when there are exceptions) and its wildcard filters."""
     if not exclusions:

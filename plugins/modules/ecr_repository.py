@@ -48,6 +48,9 @@ options:
         at most 5 - for example V(latest) and V(dev-*) kept movable in an V(IMMUTABLE) repository
         (ECR's C(IMMUTABLE_WITH_EXCLUSION)).
       - An empty list (the default) means no exception.
+      - Needs a botocore that knows ECR's exclusion filters (released July 2025). With an older one the module
+        fails naming this option before any call, and naming O(image_tag_mutability) when the repository already
+        has exceptions (an older botocore would drop them from what it reads).
     type: list
     elements: str
     default: []
@@ -238,6 +241,8 @@ class RepositoryManager:
         self.check_mode = module.check_mode
         self.spec = ecr.build_spec(module.params)  # raises ValidationError before any API call
         self.ecr = module.seed_client("ecr")
+        if self.spec.state == "present" and self.spec.image_tag_mutability_exclusions:
+            ecr.require_exclusion_support(self.ecr, "image_tag_mutability_exclusions", "exceptions are given")
         self.actions = []
         self.facts = {}  # the repository as it is, kept up to date while converging
 
@@ -255,7 +260,12 @@ class RepositoryManager:
 
     def _observe(self):
         spec = self.spec
-        return ecr.read_repository(self.ecr, ecr.describe_repository(self.ecr, spec.name),
+        repository = ecr.describe_repository(self.ecr, spec.name)
+        if spec.state == "present" and str((repository or {}).get("imageTagMutability", "")).endswith(
+                "_WITH_EXCLUSION"):
+            ecr.require_exclusion_support(self.ecr, "image_tag_mutability",
+                                          f"repository {spec.name} has tag mutability exceptions")
+        return ecr.read_repository(self.ecr, repository,
                                    # absent: read everything, for an exact diff "before"
                                    policy=getattr(spec, "manage_policy", True),
                                    lifecycle=getattr(spec, "manage_lifecycle", True))

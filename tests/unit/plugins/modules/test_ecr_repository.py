@@ -317,3 +317,45 @@ def test_bad_input_fails_before_any_client(monkeypatch, account):
     assert result["failed"] and result["msg"].startswith("lifecycle.keep_tagged:")
     result = run(monkeypatch, dict(name="Seed/Web"))
     assert result["failed"] and result["msg"].startswith("name:")
+
+
+def _client(knows_exclusions):
+    """An ECR client's service model as botocore gives it, or as a botocore from before July 2025 had it (no
+    imageTagMutabilityExclusionFilters member)."""
+    import boto3
+    from types import SimpleNamespace
+
+    real = boto3.client("ecr", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    if knows_exclusions:
+        return real
+    model = real.meta.service_model.operation_model("PutImageTagMutability")
+    members = {k: v for k, v in model.input_shape.members.items() if k != "imageTagMutabilityExclusionFilters"}
+    old = SimpleNamespace(operation_model=lambda name: SimpleNamespace(input_shape=SimpleNamespace(members=members)))
+    return SimpleNamespace(meta=SimpleNamespace(service_model=old))
+
+
+@pytest.mark.parametrize("knows", [True, False])
+def test_exclusions_need_a_botocore_that_knows_them(monkeypatch, account, knows):
+    """An older botocore would refuse to send the filters and drop them from what it reads: the module says so
+    before any call when exceptions are given, and after the read when the repository has them."""
+    monkeypatch.setattr(ecr_repository.SeedAWSModule, "seed_client", lambda self, service: _client(knows))
+    reads = []
+    monkeypatch.setattr(ecr, "describe_repository", lambda client, name: reads.append(name))
+    result = run(monkeypatch, dict(name="seed/web", image_tag_mutability_exclusions=["latest"]))
+    if knows:
+        assert not result.get("failed") and result["actions"][0].startswith("create repository seed/web")
+    else:
+        assert result["failed"] and result["msg"].startswith("image_tag_mutability_exclusions: exceptions are given, "
+                                                             "but this botocore (") and "upgrade" in result["msg"]
+        assert reads == []  # before any call
+    account.update(repository=dict(DESCRIBED, imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+                                   imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "dev-*"}]))
+    monkeypatch.setattr(ecr, "describe_repository", lambda client, name: account["repository"])
+    result = run(monkeypatch, dict(name="seed/web"))
+    if knows:
+        assert result["actions"][-1] == "set image_tag_mutability=IMMUTABLE", result  # the exception goes
+    else:
+        assert result["failed"] and result["msg"].startswith(
+            "image_tag_mutability: repository seed/web has tag mutability exceptions, but this botocore")
+    gone = run(monkeypatch, dict(name="seed/web", state="absent", force_absent=True))
+    assert not gone.get("failed") and gone["actions"] == ["delete repository seed/web"]
