@@ -409,6 +409,7 @@ class NetworkManager:
         self.created = set()  # IDs of resources this run created, tagged at creation
         self.obs = None
         self.flow_log_role = (None, None)  # (role or None, its policy or None), read when the module manages it
+        self.endpoint_interfaces_released = False  # a ModifyVpcEndpoint of this run took an endpoint out of a subnet
 
     # -- plumbing -------------------------------------------------------------------------------
     def _do(self, action, call, *args, **kwargs):
@@ -487,6 +488,8 @@ class NetworkManager:
             after["tags"] = {**before["tags"], **spec.tags}
         self._check_immutable(layout)
         self._check_flow_log_boundary(before, after)
+        removals = self._removals(layout)
+        self._wait_interfaces_released(removals[2], removals[3], self._own_interfaces(removals[1]))
 
         self._ensure_vpc()
         self._ensure_internet_gateway()
@@ -497,7 +500,7 @@ class NetworkManager:
         self._wait_nat_gateways(new_nats)
         rt_ids = self._ensure_route_tables(spec, layout)
         self._ensure_endpoints(layout, rt_ids, sg_ids)
-        self._remove_unwanted(layout)
+        self._remove_unwanted(layout, removals)
         self._ensure_tags()
         return facts_before, before, after
 
@@ -505,9 +508,14 @@ class NetworkManager:
         spec = self.spec
         befores, facts_before = [], {}
         vpcs = ns.discover_vpcs(self.ec2, spec.environment, spec.name)
-        for vpc in vpcs or [None]:
-            self.obs = ns.discover(self.ec2, vpc, spec.environment, spec.name, self.region,
-                                   logs_client=self._logs, log_group_name=self._default_log_group())
+        found = [ns.discover(self.ec2, vpc, spec.environment, spec.name, self.region, logs_client=self._logs,
+                             log_group_name=self._default_log_group()) for vpc in vpcs or [None]]
+        for obs in found:  # every VPC clear of other resources' interfaces before the first delete
+            self.obs = obs
+            self._wait_interfaces_released(list(obs.subnets), list(obs.security_groups),
+                                           self._own_interfaces(list(obs.nats)))
+        for obs in found:
+            self.obs = obs
             befores.append(ns.observed_view(self.obs))
             facts_before = facts_before or ns.network_facts(self.obs)
             self._teardown()
@@ -885,6 +893,8 @@ class NetworkManager:
                     changes[f"Remove{field}Ids"] = [by_name.get(n, n) for n in remove]
                 self._do(f"update vpc endpoint {service}: add {add or 'nothing'}, remove {remove or 'nothing'}",
                          ec2.modify_vpc_endpoint, self.ec2, endpoint["VpcEndpointId"], **changes)
+                if remove and field == "Subnet" and not self.check_mode:
+                    self.endpoint_interfaces_released = True
 
     def _delete_endpoints(self, services):
         ids = [self.obs.endpoints[s]["VpcEndpointId"] for s in services]
@@ -970,41 +980,61 @@ class NetworkManager:
         for tier, group in groups.items():
             self._do(f"delete security group {tier}", ec2.delete_security_group, self.ec2, group["GroupId"])
 
-    def _remove_unwanted(self, layout):
+    def _removals(self, layout):
+        """What the run takes out of the network: endpoint services, NAT zones, subnet keys, security group tiers."""
         obs, spec = self.obs, self.spec
         wanted_endpoints = self._wanted_endpoints(layout)
-        endpoints = [s for s in obs.endpoints if s not in wanted_endpoints]
-        nat_azs = [az for az in obs.nats if az not in layout.nat_azs]
-        subnets = [key for key in obs.subnets if key[0] not in spec.tiers or key[1] not in layout.azs]
         wanted_groups = security_group_rules(spec)
-        groups = [t for t in obs.security_groups if t not in wanted_groups]
-        self._wait_interfaces_released(subnets, groups, endpoints, nat_azs)
+        return ([s for s in obs.endpoints if s not in wanted_endpoints],
+                [az for az in obs.nats if az not in layout.nat_azs],
+                [key for key in obs.subnets if key[0] not in spec.tiers or key[1] not in layout.azs],
+                [t for t in obs.security_groups if t not in wanted_groups])
+
+    def _remove_unwanted(self, layout, removals):
+        obs, spec = self.obs, self.spec
+        endpoints, nat_azs, subnets, groups = removals
         self._delete_endpoints(endpoints)
         self._delete_nat_gateways(nat_azs)
         self._release_eips([az for az in obs.eips if az not in layout.nat_azs])
         self._delete_route_tables([k for k in obs.route_tables if k not in route_table_keys(spec, layout)])
+        if self.endpoint_interfaces_released:
+            # ModifyVpcEndpoint releases an endpoint's interface in a subnet it leaves a while later
+            self._wait_interfaces_released(subnets, groups, nothing_deleted=False)
         self._delete_subnets(subnets)
         self._delete_security_groups(groups)
 
-    def _wait_interfaces_released(self, subnets, groups, endpoints, nat_azs):
+    def _own_interfaces(self, nat_azs):
+        """(interface IDs, owner IDs) of the network interfaces that go with what the run deletes or changes itself:
+        the NAT gateways of ``nat_azs`` and those failed or going, and the network's endpoints. A NAT gateway or
+        endpoint still pending may not list its interface yet: AWS names the owner in the interface's description."""
+        obs = self.obs
+        nats = [obs.nats[az] for az in nat_azs] + obs.dead_nats + obs.deleting_nats
+        interfaces = {a.get("NetworkInterfaceId") for nat in nats for a in nat.get("NatGatewayAddresses") or []}
+        interfaces.update(i for e in obs.endpoints.values() for i in e.get("NetworkInterfaceIds") or [])
+        owners = {n["NatGatewayId"] for n in nats} | {e["VpcEndpointId"] for e in obs.endpoints.values()}
+        return interfaces, owners
+
+    def _wait_interfaces_released(self, subnets, groups, own=(frozenset(), frozenset()), nothing_deleted=True):
         """Before deleting ``subnets`` ((tier, az) keys) or ``groups`` (tiers): wait until no network interface
-        is left in those subnets or uses those groups, except the interfaces of the ``endpoints`` and of the NAT
-        gateways (of ``nat_azs``, and those already failed or going) this run deletes - they go with them.
+        is left in those subnets or uses those groups, except ``own`` (see ``_own_interfaces``).
 
         AWS refuses DeleteSubnet and DeleteSecurityGroup (DependencyViolation) while an interface is there. Those
         left by a load balancer, ECS tasks or Lambda functions deleted a moment ago are released minutes later;
-        an instance's, a database's or an EFS mount target's stay until their owner goes. Waiting before the
-        first delete means that a run that times out has deleted nothing. Check mode warns instead of waiting.
+        an instance's, a database's or an EFS mount target's stay until their owner goes. Called before the first
+        write (``nothing_deleted``), a run that times out has changed nothing. Check mode warns instead of waiting.
         """
         obs = self.obs
         if not obs.vpc_id or not (subnets or groups):
             return
         subnet_names = {obs.subnets[key]["SubnetId"]: f"{key[0]}/{key[1]}" for key in subnets}
         group_names = {obs.security_groups[tier]["GroupId"]: tier for tier in groups}
-        going = [obs.nats[az] for az in nat_azs] + obs.dead_nats + obs.deleting_nats
-        own = {a.get("NetworkInterfaceId") for nat in going for a in nat.get("NatGatewayAddresses") or []}
-        own.update(i for service in endpoints for i in obs.endpoints[service].get("NetworkInterfaceIds") or [])
+        own_interfaces, owners = own
         vpc_filter = [{"Name": "vpc-id", "Values": [obs.vpc_id]}]
+
+        def ours(eni):
+            return eni["NetworkInterfaceId"] in own_interfaces or (
+                eni.get("InterfaceType") in ("nat_gateway", "vpc_endpoint")
+                and any(owner in (eni.get("Description") or "") for owner in owners))
 
         def in_the_way():
             found = []
@@ -1012,14 +1042,14 @@ class NetworkManager:
                 where = [f"subnet {subnet_names[eni['SubnetId']]}"] if eni.get("SubnetId") in subnet_names else []
                 where += [f"security group {group_names[g['GroupId']]}" for g in eni.get("Groups") or []
                           if g.get("GroupId") in group_names]
-                if where and eni["NetworkInterfaceId"] not in own:
+                if where and not ours(eni):
                     found.append(_interface_text(eni, where))
             return sorted(found)
 
-        what = ("network interfaces to leave the subnets and security groups to be deleted (nothing was deleted: "
-                "AWS refuses to delete them while an interface is there. These belong to resources outside this "
-                "network - load balancers, ECS tasks, Lambda functions, databases, EFS mount targets or instances: "
-                "delete those, then run again)")
+        what = (f"network interfaces to leave the subnets and security groups to be deleted "
+                f"({'nothing was deleted' if nothing_deleted else 'those were kept'}: AWS refuses to delete them while "
+                "an interface is there. These belong to resources outside this network - load balancers, ECS "
+                "tasks, Lambda functions, databases, EFS mount targets or instances: delete those, then run again)")
         if self.check_mode:
             left = in_the_way()
             if left:
@@ -1075,8 +1105,6 @@ class NetworkManager:
     # -- absent ---------------------------------------------------------------------------------
     def _teardown(self):
         obs = self.obs
-        self._wait_interfaces_released(list(obs.subnets), list(obs.security_groups), list(obs.endpoints),
-                                       list(obs.nats))
         if obs.flow_logs:
             self._do("delete flow log", ec2.delete_flow_logs, self.ec2, [f["FlowLogId"] for f in obs.flow_logs])
         self._delete_endpoints(list(obs.endpoints))
