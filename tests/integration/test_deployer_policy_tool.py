@@ -7,7 +7,6 @@ import random
 import sys
 
 import pytest
-from parliament import analyze_policy_string
 
 from support.servers import REPO_ROOT
 
@@ -66,7 +65,7 @@ def test_actions_are_named_scoped_and_parliament_clean():
     assert by_sid["LogsWrite"]["Resource"] == ["arn:aws:logs:*:*:log-group:/seed/*", "arn:aws:logs:*:*:log-group:/seed/*:*"]
     assert by_sid["IamRead"]["Resource"] == ["arn:aws:iam::*:role/seed/*"]
     assert by_sid["EcsRead"]["Action"] == ["ecs:DescribeServices"]
-    assert analyze_policy_string(json.dumps(document)).findings == []
+    assert dp.parliament_findings(document) == []
 
 
 def test_the_document_depends_only_on_which_actions_were_called():
@@ -140,6 +139,18 @@ def test_evaluation_allows_the_calls_the_document_was_made_from():
         "logs:CreateLogGroup on arn:aws:logs:us-east-1:123456789012:log-group:/aws/other"]
 
 
+def test_elb_tags_on_create_cannot_tag_existing_load_balancers():
+    """AddTags is granted for the creates only (elasticloadbalancing:CreateAction): with the request's tag as
+    its only condition, a deployer could put the managed-by tag on any load balancer, then delete it."""
+    creates = [call("elbv2", "CreateLoadBalancer", {"Name": "local-public", "Tags": TAGS}, "elasticloadbalancing"),
+               call("elbv2", "CreateTargetGroup", {"Name": "local-web", "Tags": TAGS}, "elasticloadbalancing")]
+    document, _warnings = dp.generate(CALLS + creates, modules=set())
+    assert statements(document)["ElbTagOnCreateImplied"]["Condition"] == {
+        "StringEquals": {"elasticloadbalancing:CreateAction": ["CreateLoadBalancer", "CreateTargetGroup"]}}
+    assert dp.parliament_findings(document) == []
+    assert dp.evaluate(document, creates) == []
+
+
 def test_tags_of_existing_ec2_resources_are_checked_on_their_types():
     """CreateTags/DeleteTags name existing resources by ID only (``Resources``): each is checked as the
     resource type its ID prefix says; an ID of a type the collection does not manage is reported."""
@@ -153,9 +164,11 @@ def test_tags_of_existing_ec2_resources_are_checked_on_their_types():
             "elastic-ip/eipalloc-6", "internet-gateway/igw-7", "vpc-endpoint/vpce-8", "vpc-flow-log/fl-9")]
     document, _warnings = dp.generate(CALLS + tagging, modules=set())
     assert dp.evaluate(document, tagging) == []
-    foreign = call("ec2", "CreateTags", {"Resources": ["i-0abc"], "Tags": [{"Key": "owner", "Value": "x"}]})
+    foreign = call("ec2", "CreateTags", {"Resources": ["i-0abc", "vpce-svc-0abc"],
+                                         "Tags": [{"Key": "owner", "Value": "x"}]})
     assert dp.evaluate(document, [foreign]) == [
-        "ec2:CreateTags on arn:aws:ec2:us-east-1:123456789012:unrecognised/i-0abc"]
+        "ec2:CreateTags on arn:aws:ec2:us-east-1:123456789012:unrecognised/i-0abc",
+        "ec2:CreateTags on arn:aws:ec2:us-east-1:123456789012:unrecognised/vpce-svc-0abc"]
 
 
 def test_cli_check_reports_a_stale_file(tmp_path, capsys):
@@ -215,7 +228,7 @@ def test_resource_policy_writes_are_never_in_the_deployer_policy():
     assert not {a for s in document["Statement"] for a in s["Action"]} & dp.BOOTSTRAP_ACTIONS
     assert sorted(w.split(":")[0] + ":" + w.split(":")[1] for w in warnings) == [
         "s3:PutBucketPolicy", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration"]
-    assert analyze_policy_string(json.dumps(document)).findings == []
+    assert dp.parliament_findings(document) == []
     assert dp.evaluate(document, SECURITY_CALLS) == [
         f"s3:PutBucketPolicy on arn:aws:s3:::{SITE_BUCKET}", f"s3:PutBucketPolicy on arn:aws:s3:::{TRAIL_BUCKET}",
         f"s3:PutLifecycleConfiguration on arn:aws:s3:::{TRAIL_BUCKET}"]
@@ -238,7 +251,7 @@ ROLE_CALLS = [
 
 def test_role_writes_need_the_boundary():
     document, warnings = dp.generate(ROLE_CALLS, modules=set())
-    assert warnings == [] and analyze_policy_string(json.dumps(document)).findings == []
+    assert warnings == [] and dp.parliament_findings(document) == []
     by_sid = statements(document)
     condition = {"ArnEquals": {"iam:PermissionsBoundary": "arn:aws:iam::*:policy/seed-deployer/seed-workload-boundary"}}
     assert by_sid["IamRoleWriteWithBoundary"] == {
@@ -323,7 +336,7 @@ def test_incident_tickets_calls_are_in_the_labelled_supplement():
     assert dp.allowed(pinned, "s3:ListBucket", bucket, context={"s3:prefix": dp.LEDGER_KEY})
     assert not dp.allowed(pinned, "s3:ListBucket", bucket, context={"s3:prefix": "other/"})
     assert not dp.allowed(pinned, "s3:ListBucket", bucket)
-    assert analyze_policy_string(json.dumps(document)).findings == []
+    assert dp.parliament_findings(document) == []
 
 
 @pytest.mark.parametrize("operation", ["PutImage", "InitiateLayerUpload"])

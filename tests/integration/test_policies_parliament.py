@@ -7,7 +7,12 @@ policies the modules write (trail bucket, maintenance page buckets, incident top
 have no Resource element, which parliament's grammar requires: IAM Access Analyzer validates them
 (role security, entry point validate: type AWS::IAM::AssumeRolePolicyDocument).
 
-No exception: the resource-policy writes (bucket policies, lifecycle rules), for which parliament reports
+One exception, checked against parliament's own data (deployer_policy.parliament_findings): parliament
+checks ELB condition keys against the older of its two elasticloadbalancing entries, which lacks
+elasticloadbalancing:CreateAction for AddTags (tagging a load balancer or target group only as part of its
+creation); its newer entry, AWS's reference and the ELB guide list it.
+
+No other exception: the resource-policy writes (bucket policies, lifecycle rules), for which parliament reports
 RESOURCE_POLICY_PRIVILEGE_ESCALATION, are in no policy the collection ships - playbooks/bootstrap.yml
 makes them with administrator credentials.
 """
@@ -18,7 +23,6 @@ import json
 import sys
 
 import pytest
-from parliament import analyze_policy_string
 
 from support.ansible import ensure_collection_link
 from support.servers import REPO_ROOT
@@ -39,8 +43,9 @@ IMAGE = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/seed/backend@sha256:" + "a" 
 
 
 def findings(document):
-    analysis = analyze_policy_string(json.dumps(document))
-    return [(f.issue, f.detail) for f in analysis.findings]
+    """parliament's findings (deployer_policy.parliament_findings: parliament's outdated copy of one ELB
+    condition key is left out, only while parliament's own data lists the key)."""
+    return deployer_policy.parliament_findings(document)
 
 
 def test_the_shipped_deployer_policy_has_no_finding():
