@@ -492,6 +492,7 @@ class NetworkManager:
         self._wait_interfaces_released(removals[2], removals[3], self._own_interfaces(removals[1]))
 
         self._ensure_vpc()
+        self._list_new_features()
         self._ensure_internet_gateway()
         self._ensure_subnets(layout)
         new_nats = self._start_nat_gateways(layout)
@@ -553,6 +554,22 @@ class NetworkManager:
                 self._do(f"set vpc {key}={str(wanted).lower()}", ec2.modify_vpc_attribute, self.ec2, obs.vpc_id,
                          attribute, wanted)
                 obs.dns[key] = wanted
+
+    def _list_new_features(self):
+        """An optional part the existing VPC does not list yet (an endpoint, flow logs) is listed before it is
+        made: a run that fails after making it, followed by one that no longer wants it, would otherwise not look
+        for it (a run looks only for the parts wanted or listed) and leave it. The list loses a part only once it
+        is gone (``_ensure_tags``, last)."""
+        obs = self.obs
+        if not obs.vpc or obs.vpc_id in self.created:
+            return  # a new VPC lists them from its creation
+        listed = ns.vpc_features(obs.vpc)
+        if self._features() - listed:
+            value = ",".join(sorted(listed | self._features()))
+            self._do(f"set tags {ns.TAG_FEATURES} on vpc", ec2.create_tags, self.ec2, [obs.vpc_id],
+                     {ns.TAG_FEATURES: value})
+            tags = [t for t in obs.vpc.get("Tags") or [] if t.get("Key") != ns.TAG_FEATURES]
+            obs.vpc["Tags"] = tags + [{"Key": ns.TAG_FEATURES, "Value": value}]
 
     def _ensure_internet_gateway(self):
         obs = self.obs
