@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.seed.aws_migration.plugins.module_utils import ec2
 from ansible_collections.seed.aws_migration.plugins.module_utils import logs
+from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import IGW_REF
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import TIERS
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import nat_ref
@@ -111,6 +112,7 @@ class Observed:
         self.foreign_associations = {}  # subnet id -> (association id, route table id) of a table not ours
         self.security_groups = {}  # tier -> group
         self.endpoints = {}  # service short name -> endpoint
+        self.duplicates = []  # "<kind> <key> (<id>, <id>)": two resources carry the identity tags of one
         self.flow_logs = []
         self.log_group = None
         self.role = None
@@ -194,13 +196,13 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
         tags = tags_of(subnet)
         tier = tags.get(TAG_COMPONENT, "")[len("subnet-"):]
         if _ours(tags, obs) and tier in TIERS:
-            obs.subnets[(tier, subnet["AvailabilityZone"])] = subnet
+            _keep(obs, obs.subnets, (tier, subnet["AvailabilityZone"]), subnet, "subnet", "SubnetId")
     for nat in found["nats"]:
         tags = tags_of(nat)
         if not _ours(tags, obs):
             continue
         if nat["State"] in LIVE_NAT_STATES:
-            obs.nats[tags.get(TAG_AZ)] = nat
+            _keep(obs, obs.nats, tags.get(TAG_AZ), nat, "NAT gateway", "NatGatewayId")
         elif nat["State"] == "failed":
             obs.dead_nats.append(nat)
         elif nat["State"] == "deleting":
@@ -210,7 +212,7 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
     for route_table in found["route_tables"]:
         key = rt_key_of(route_table)
         if key and _ours(tags_of(route_table), obs):
-            obs.route_tables[key] = route_table
+            _keep(obs, obs.route_tables, key, route_table, "route table", "RouteTableId")
         else:  # a subnet of ours may have been associated with it by hand: moved back, not "associated"
             for assoc in live_associations(route_table):
                 if assoc.get("SubnetId"):
@@ -220,13 +222,13 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
         tags = tags_of(group)
         component = tags.get(TAG_COMPONENT, "")
         if _ours(tags, obs) and component.startswith("security-group-"):
-            obs.security_groups[component[len("security-group-"):]] = group
+            _keep(obs, obs.security_groups, component[len("security-group-"):], group, "security group", "GroupId")
     for endpoint in found.get("endpoints", []):
         tags = tags_of(endpoint)
         component = tags.get(TAG_COMPONENT, "")
         if _ours(tags, obs) and component.startswith("vpc-endpoint-") and \
                 endpoint.get("State", "").lower() not in GONE_ENDPOINT_STATES:
-            obs.endpoints[component[len("vpc-endpoint-"):]] = endpoint
+            _keep(obs, obs.endpoints, component[len("vpc-endpoint-"):], endpoint, "VPC endpoint", "VpcEndpointId")
     obs.flow_logs = [fl for fl in found.get("flow_logs", []) if _ours(tags_of(fl), obs)]
     names = sorted(n for n in {fl.get("LogGroupName") for fl in obs.flow_logs} | {log_group_name} if n)
     if logs_client is not None and names:
@@ -237,6 +239,24 @@ def discover(client, vpc, environment, name, region, logs_client=None, log_group
                 obs.log_group = groups[0]
                 break
     return obs
+
+
+def _keep(obs, found, key, item, kind, id_key):
+    """``found[key] = item``, or a duplicate noted when ``key`` already has one (see ``check_duplicates``)."""
+    if key in found:
+        name = "/".join(key) if isinstance(key, tuple) else key
+        obs.duplicates.append(f"{kind} {name} ({found[key][id_key]}, {item[id_key]})")
+    else:
+        found[key] = item
+
+
+def check_duplicates(obs):
+    """Refuse (before any write) a network where two resources carry the identity tags of one: which of them is
+    the network's is not known, and either may be in use."""
+    if obs.duplicates:
+        raise SeedAWSError(message=f"Network {obs.environment}/{obs.name} has resources tagged as the same part: "
+                                   f"{'; '.join(sorted(obs.duplicates))}. Delete the extra one, or remove its "
+                                   "seed:* tags, then run again; nothing was changed")
 
 
 def _ours(tags, obs):

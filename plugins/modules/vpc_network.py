@@ -479,6 +479,7 @@ class NetworkManager:
                                    features=self._features() | ns.vpc_features(vpc))
             if role_reads:
                 self.flow_log_role = role_reads.result()
+        ns.check_duplicates(self.obs)
         # Zones of the subnets the network has stay chosen, whatever state AWS gives them today.
         layout = resolve_layout(spec, region_azs, {az for (_tier, az) in self.obs.subnets})
         facts_before = ns.network_facts(self.obs)
@@ -511,6 +512,8 @@ class NetworkManager:
         vpcs = ns.discover_vpcs(self.ec2, spec.environment, spec.name)
         found = [ns.discover(self.ec2, vpc, spec.environment, spec.name, self.region, logs_client=self._logs,
                              log_group_name=self._default_log_group()) for vpc in vpcs or [None]]
+        for obs in found:
+            ns.check_duplicates(obs)
         for obs in found:  # every VPC clear of other resources' interfaces before the first delete
             self.obs = obs
             self._wait_interfaces_released(list(obs.subnets), list(obs.security_groups),

@@ -224,6 +224,38 @@ def test_a_zone_is_removed_once_the_interfaces_in_it_are_gone(clean_aws, ansible
     converge(ansible, clean_aws, dict(args, state="absent"))
 
 
+def test_two_resources_tagged_as_one_part_are_refused_before_any_write(clean_aws, ansible):
+    """A route table and a security group copied with the network's identity tags (by hand, or by another
+    tool): which one is the network's is not known and either may be in use, so neither a run nor a teardown
+    touches anything; both name the pair. Once the extra ones lose their tags, both work again."""
+    args = dict(name="twice", environment="it", cidr="10.59.0.0/20", nat_mode="none")
+    network = converge(ansible, clean_aws, args)["network"]
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    az = network["availability_zones"][0]
+    ours_rt = ec2.describe_route_tables(Filters=[{"Name": "tag:seed:name", "Values": ["twice"]},
+                                                 {"Name": "tag:seed:az", "Values": [az]}])["RouteTables"][0]
+    copy_rt = ec2.create_route_table(VpcId=network["vpc_id"], TagSpecifications=[
+        {"ResourceType": "route-table", "Tags": ours_rt["Tags"]}])["RouteTable"]["RouteTableId"]
+    app = ec2.describe_security_groups(GroupIds=[network["security_groups"]["app"]])["SecurityGroups"][0]
+    copy_sg = ec2.create_security_group(VpcId=network["vpc_id"], GroupName="copy", Description="copy",
+                                        TagSpecifications=[{"ResourceType": "security-group", "Tags": app["Tags"]}])[
+        "GroupId"]
+    for state in ("present", "absent"):
+        clean_aws.reset_counts()
+        refused = ansible.module("vpc_network", dict(args, state=state))
+        assert refused.get("failed"), refused.get("actions")
+        assert f"route table private:{az} ({ours_rt['RouteTableId']}, {copy_rt})" in refused["msg"] or \
+            f"route table private:{az} ({copy_rt}, {ours_rt['RouteTableId']})" in refused["msg"], refused["msg"]
+        assert "security group app (" in refused["msg"] and copy_sg in refused["msg"], refused["msg"]
+        assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
+    identity = ["seed:environment", "seed:name", "seed:component", "seed:az", "seed:managed-by"]
+    ec2.delete_tags(Resources=[copy_rt, copy_sg], Tags=[{"Key": k} for k in identity])
+    assert converge(ansible, clean_aws, args)["actions"] == []
+    ec2.delete_route_table(RouteTableId=copy_rt)
+    ec2.delete_security_group(GroupId=copy_sg)
+    converge(ansible, clean_aws, dict(args, state="absent"))
+
+
 def test_tags_not_given_leave_other_tags_alone(clean_aws, ansible):
     """Without ``tags`` the tags other tools set (cost allocation, backup) stay; ``tags: {}`` purges them."""
     args = dict(name="tagged", environment="it", cidr="10.54.0.0/20", nat_mode="none",
