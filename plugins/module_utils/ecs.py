@@ -27,6 +27,25 @@ def describe_clusters(client, names):
     return [c for c in result["clusters"] if c.get("status") != "INACTIVE"]
 
 
+# A cluster in these states is on its way: its capacity providers are being attached, or it is being deleted.
+SETTLING_CLUSTER_STATES = ("PROVISIONING", "DEPROVISIONING")
+
+
+def wait_cluster_settled(client, name, timeout, sleep=None):
+    """Wait while cluster ``name`` is PROVISIONING or DEPROVISIONING; return it as it then is (None once gone)."""
+    seen = {}
+
+    def poll():
+        clusters = describe_clusters(client, [name])
+        seen["cluster"] = clusters[0] if clusters else None
+        status = seen["cluster"]["status"] if seen["cluster"] else "INACTIVE"
+        return status not in SETTLING_CLUSTER_STATES, status
+
+    wait_for(poll, f"ECS cluster {name} to finish provisioning or deprovisioning", timeout,
+             **({"sleep": sleep} if sleep else {}))
+    return seen["cluster"]
+
+
 @H.common_error_handler("create ECS cluster")
 @retry
 def create_cluster(client, **params):

@@ -10,7 +10,9 @@ version_added: 1.0.0
 description:
   - Manages an ECS cluster with the C(FARGATE) and C(FARGATE_SPOT) capacity providers and a default strategy,
     Container Insights, and the logging of ECS Exec sessions. Every field is compared and updated in place.
-  - O(state=absent) deletes the cluster; that fails, naming them, while services still run in it.
+  - O(state=absent) deletes the cluster; that fails, naming them, while services still run in it. A cluster
+    already being deleted (C(DEPROVISIONING)) is left to go.
+  - A C(FAILED) cluster (ECS could not attach its capacity providers) is reported, not updated.
 author:
   - Seed platform team (@seed-platform)
 options:
@@ -62,6 +64,14 @@ options:
       kms_key_id:
         description: KMS key that encrypts the sessions.
         type: str
+  wait_timeout:
+    description:
+      - How long to wait, in seconds, for a cluster that is C(PROVISIONING) (its capacity providers being
+        attached) or C(DEPROVISIONING) (being deleted, for example by a teardown a moment ago) to settle.
+      - A run waits for a cluster being deleted to go, then creates it again. Check mode does not wait; it plans
+        on a cluster being deleted as if it were gone.
+    type: int
+    default: 600
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -175,9 +185,23 @@ class ClusterManager:
             cluster["configuration"] = {"executeCommandConfiguration": config}
         return cluster
 
+    def _settled(self, cluster):
+        """The cluster once it is no longer PROVISIONING or DEPROVISIONING (None: gone). Check mode does not
+        wait: a cluster being deleted counts as gone (a real run waits for it to go), one being provisioned
+        as it is."""
+        if not cluster or cluster.get("status") not in ecs.SETTLING_CLUSTER_STATES:
+            return cluster
+        if self.module.check_mode:
+            return None if cluster["status"] == "DEPROVISIONING" else cluster
+        return ecs.wait_cluster_settled(self.ecs, self.name, self.params["wait_timeout"])
+
     def present(self):
         found = ecs.describe_clusters(self.ecs, [self.name])
-        current = found[0] if found else None
+        current = self._settled(found[0] if found else None)
+        if current and current.get("status") == "FAILED":
+            attachments = current.get("attachmentsStatus") or "no attachments status"
+            raise SeedAWSError(message=f"name: cluster {self.name} is FAILED ({attachments}): ECS could not set "
+                                       "it up. Delete it (state=absent), then run again")
         wanted = self.desired()
         before, after = view(current), view(wanted)
         if not current:
@@ -210,9 +234,11 @@ class ClusterManager:
 
     def absent(self):
         found = ecs.describe_clusters(self.ecs, [self.name])
-        if not found:
+        if found and found[0].get("status") == "DEPROVISIONING":
+            return None, None, None  # already being deleted (by an earlier run): nothing to do
+        cluster = self._settled(found[0] if found else None)
+        if not cluster:
             return None, None, None
-        cluster = found[0]
         if cluster.get("activeServicesCount"):
             raise SeedAWSError(message=f"name: cluster {self.name} still runs {cluster['activeServicesCount']} "
                                        "service(s); delete them first (ecs_service state=absent)")
@@ -250,6 +276,7 @@ def main():
                                                                kms_key_id=dict(type="str"))),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=600),
     )
     module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     try:

@@ -47,3 +47,63 @@ def test_a_cluster_holding_tasks_or_instances_is_refused_before_the_delete(monke
 def test_an_idle_cluster_is_deleted(monkeypatch):
     result, deleted = run(monkeypatch, CLUSTER, check_mode=False)
     assert not result.get("failed") and result["actions"] == ["delete cluster jobs"] and deleted == ["jobs"]
+
+
+def sequence(monkeypatch, answers):
+    """DescribeClusters answering ``answers`` one after the other (the last one for ever); sleeps are free."""
+    from ansible_collections.seed.aws_migration.plugins.module_utils import waiting
+
+    calls, writes = [], []
+    monkeypatch.setattr(ecs_cluster.SeedAWSModule, "seed_client", lambda self, service: object())
+    monkeypatch.setattr(ecs, "describe_clusters", lambda client, names: (
+        calls.append(names), answers[min(len(calls), len(answers)) - 1])[1])
+    monkeypatch.setattr(waiting.time, "sleep", lambda seconds: None)
+    for name in ("create_cluster", "update_cluster", "put_cluster_capacity_providers", "tag_resource",
+                 "untag_resource", "delete_cluster"):
+        monkeypatch.setattr(ecs, name, lambda *a, _n=name, **k: writes.append(_n) or dict(CLUSTER))
+    return calls, writes
+
+
+TAGGED = dict(CLUSTER, tags=[{"key": "seed:managed-by", "value": "seed.aws_migration"},
+                             {"key": "seed:component", "value": "ecs-cluster"}],
+              defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1, "base": 0}])
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_cluster_being_deleted_is_waited_for_then_created_again(monkeypatch, check_mode):
+    """site.yml a moment after a teardown: the cluster is DEPROVISIONING (capacity providers being detached);
+    UpdateCluster or CreateCluster on it would fail. A run waits for it to go, then creates it; check mode
+    predicts that creation without waiting."""
+    calls, writes = sequence(monkeypatch, [[dict(TAGGED, status="DEPROVISIONING")],
+                                           [dict(TAGGED, status="DEPROVISIONING")], []])
+    result = run_module(monkeypatch, ecs_cluster, {"name": "jobs"}, check_mode)
+    assert not result.get("failed"), result.get("msg")
+    assert result["actions"] == ["create cluster jobs"]
+    assert writes == ([] if check_mode else ["create_cluster"])
+    assert len(calls) == (1 if check_mode else 3)
+
+
+def test_a_cluster_being_provisioned_is_waited_for_then_compared(monkeypatch):
+    calls, writes = sequence(monkeypatch, [[dict(TAGGED, status="PROVISIONING")], [TAGGED]])
+    result = run_module(monkeypatch, ecs_cluster, {"name": "jobs"}, False)
+    assert not result.get("failed") and result["actions"] == [] and writes == [] and len(calls) == 2
+
+
+def test_a_failed_cluster_is_reported_not_updated(monkeypatch):
+    _calls, writes = sequence(monkeypatch, [[dict(TAGGED, status="FAILED", attachmentsStatus="UPDATE_FAILED")]])
+    result = run_module(monkeypatch, ecs_cluster, {"name": "jobs", "container_insights": "disabled"}, False)
+    assert result["failed"] and result["msg"].startswith("name: cluster jobs is FAILED (UPDATE_FAILED)")
+    assert writes == []
+
+
+def test_a_cluster_being_deleted_is_left_to_go(monkeypatch):
+    _calls, writes = sequence(monkeypatch, [[dict(TAGGED, status="DEPROVISIONING")]])
+    result = run_module(monkeypatch, ecs_cluster, {"name": "jobs", "state": "absent"}, False)
+    assert not result.get("failed") and result["actions"] == [] and writes == []
+
+
+def test_a_cluster_that_stays_deprovisioning_times_out_naming_it(monkeypatch):
+    sequence(monkeypatch, [[dict(TAGGED, status="DEPROVISIONING")]])
+    result = run_module(monkeypatch, ecs_cluster, {"name": "jobs", "wait_timeout": 0}, False)
+    assert result["failed"] and "ECS cluster jobs to finish provisioning or deprovisioning" in result["msg"]
+    assert "DEPROVISIONING" in result["msg"]
