@@ -35,7 +35,9 @@ Never faulted: ``/_seed/*``, ``/moto-api/*`` and the proxy's own endpoints:
     ``{"forwarded": n, "injected": n, "injected_by_code": {...}, "rate": r, "lost_rate": l}``
 ``POST /_proxy/config``
     JSON ``{"rate": 0.0}`` (optionally ``"lost_rate"`` and ``"seed": n``) changes the
-    settings; answers with the new ``{"rate": r, "lost_rate": l}``.
+    settings; answers with the new ``{"rate": r, "lost_rate": l}``. ``"lose_once"``: a list of
+    regular expressions over ``"METHOD /path"``; the first request matching each one is carried out
+    and its answer lost (deterministic, for a test that every create of a kind survives it).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import http.client
 import json
 import os
 import random
+import re
 import sys
 import threading
 import uuid
@@ -113,16 +116,29 @@ class FaultPlan:
         self._random = random.Random(seed)
         self.rate = rate
         self.lost_rate = lost_rate
+        self.lose_once: list[re.Pattern[str]] = []
 
-    def configure(self, rate: float | None = None, seed: int | None = None, lost_rate: float | None = None) -> None:
-        """Change the rates and/or re-seed the generator."""
+    def configure(self, rate: float | None = None, seed: int | None = None, lost_rate: float | None = None,
+                  lose_once: list[str] | None = None) -> None:
+        """Change the rates and/or re-seed the generator; ``lose_once`` replaces the patterns to lose once."""
         with self._lock:
+            if lose_once is not None:
+                self.lose_once = [re.compile(p) for p in lose_once]
             if rate is not None:
                 self.rate = rate
             if lost_rate is not None:
                 self.lost_rate = lost_rate
             if seed is not None:
                 self._random.seed(seed)
+
+    def lose_now(self, request: str) -> bool:
+        """True (once per pattern) when ``request`` ("METHOD /path") matches a ``lose_once`` pattern."""
+        with self._lock:
+            for pattern in self.lose_once:
+                if pattern.fullmatch(request):
+                    self.lose_once.remove(pattern)
+                    return True
+            return False
 
     def draw(self) -> str | None:
         """Return a fault kind (throttle/internal/unavailable/lost) or None to forward.
@@ -290,7 +306,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if path.startswith(CONTROL_PREFIX):
             self.control(path, body)
             return
-        kind = None if path.startswith(PASSTHROUGH_PREFIXES) else self.server.plan.draw()
+        kind = None if path.startswith(PASSTHROUGH_PREFIXES) else (
+            "lost" if self.server.plan.lose_now(f"{self.command} {path}") else self.server.plan.draw())
         if kind == "lost":
             self.forward(body, relay=False)
             self.inject("internal", body, query, label="lost-response")
@@ -383,11 +400,14 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 if value is not None and not 0.0 <= float(value) <= 1.0:
                     raise ValueError("rates must be between 0 and 1")
             seed = config.get("seed")
+            lose_once = config.get("lose_once")
+            if lose_once is not None and not all(isinstance(p, str) for p in lose_once):
+                raise ValueError("lose_once must be a list of regular expressions")
             self.server.plan.configure(
                 None if rate is None else float(rate), None if seed is None else int(seed),
-                None if lost_rate is None else float(lost_rate),
+                None if lost_rate is None else float(lost_rate), lose_once,
             )
-        except (ValueError, TypeError, AttributeError) as exc:
+        except (ValueError, TypeError, AttributeError, re.error) as exc:
             self.send_json(400, {"error": str(exc)})
             return
         self.send_json(200, {"rate": self.server.plan.rate, "lost_rate": self.server.plan.lost_rate})

@@ -406,7 +406,7 @@ def get_integrations(client, api_id):
 
 
 @H.common_error_handler("create integration")
-@retry
+@retry_throttling  # no idempotency token: the caller goes through create_once
 def create_integration(client, api_id, **params):
     return client.create_integration(ApiId=api_id, **params)
 
@@ -425,7 +425,7 @@ def get_routes(client, api_id):
 
 
 @H.common_error_handler("create route")
-@retry
+@retry_throttling  # no idempotency token: the caller goes through create_once
 def create_route(client, api_id, **params):
     return client.create_route(ApiId=api_id, **params)
 
@@ -460,7 +460,7 @@ def get_authorizers(client, api_id):
 
 
 @H.common_error_handler("create authorizer")
-@retry
+@retry_throttling  # no idempotency token: the caller goes through create_once
 def create_authorizer(client, api_id, **params):
     return client.create_authorizer(ApiId=api_id, **params)
 
@@ -489,7 +489,7 @@ def get_stage(client, api_id, name=STAGE):
 
 
 @H.common_error_handler("create stage")
-@retry
+@retry_throttling  # no idempotency token: the caller goes through create_once
 def create_stage(client, api_id, **params):
     return client.create_stage(ApiId=api_id, **params)
 
@@ -562,7 +562,7 @@ def get_api_mappings(client, domain):
 
 
 @H.common_error_handler("create API mapping")
-@retry
+@retry_throttling  # no idempotency token: the caller goes through create_once
 def create_api_mapping(client, domain, api_id, key):
     return client.create_api_mapping(DomainName=domain, ApiId=api_id, Stage=STAGE, ApiMappingKey=key)
 

@@ -556,8 +556,10 @@ class ApiManager:
                 authorizer = self._do(f"update JWT authorizer {wanted['name']} of {label}", api.update_authorizer,
                                       self.client, api_id, authorizer["AuthorizerId"], **params) or authorizer
             else:
-                authorizer = self._do(f"create JWT authorizer {wanted['name']} on {label}", api.create_authorizer,
-                                      self.client, api_id, **params) or {"AuthorizerId": NEW}
+                authorizer = self._do(f"create JWT authorizer {wanted['name']} on {label}", create_once,
+                                      lambda: api.create_authorizer(self.client, api_id, **params),
+                                      lambda: next((a for a in api.get_authorizers(self.client, api_id)
+                                                    if a.get("Name") == wanted["name"]), None)) or {"AuthorizerId": NEW}
         authorizer_id = (authorizer or {}).get("AuthorizerId") if after["authorizer"] else None
 
         # the integration
@@ -673,8 +675,11 @@ class ApiManager:
         if wanted["request_parameters"] or (integration and integration.get("RequestParameters")):
             params["RequestParameters"] = wanted["request_parameters"]
         if not integration:
-            return self._do(f"create private integration on {label}", api.create_integration, self.client, api_id,
-                            IntegrationType="HTTP_PROXY", **params) or {"IntegrationId": NEW}
+            return self._do(f"create private integration on {label}", create_once,
+                            lambda: api.create_integration(self.client, api_id, IntegrationType="HTTP_PROXY", **params),
+                            lambda: next((i for i in api.get_integrations(self.client, api_id)
+                                          if (i.get("ConnectionId"), i.get("IntegrationUri")) == (
+                                              link_id, wanted["listener_arn"])), None)) or {"IntegrationId": NEW}
         changed = [name for name, value in (("connection", link_id), ("listener", wanted["listener_arn"]),
                                             ("timeout", wanted["timeout_ms"]),
                                             ("payload format", wanted["payload_format_version"]),
@@ -699,8 +704,10 @@ class ApiManager:
             params["AuthorizerId"] = authorizer_id
             params["AuthorizationScopes"] = wanted["scopes"]
         if not route:
-            created = self._do(f"create route {key} on {label}", api.create_route, self.client, api_id,
-                               RouteKey=key, **params) or {"RouteId": NEW}
+            created = self._do(f"create route {key} on {label}", create_once,
+                               lambda: api.create_route(self.client, api_id, RouteKey=key, **params),
+                               lambda: next((r for r in api.get_routes(self.client, api_id) if r.get("RouteKey") == key),
+                                            None)) or {"RouteId": NEW}
             return {"id": created["RouteId"], "authorization": wanted["authorization"]}
         changed = []
         if api.route_view(route) != wanted:
@@ -760,8 +767,10 @@ class ApiManager:
             params["AutoDeploy"] = True
         if not stage:
             params = {k: v for k, v in params.items() if v}
-            return self._do(f"create stage {api.STAGE} on {label}", api.create_stage, self.client, api_id,
-                            StageName=api.STAGE, Tags=identity(self.name, COMPONENT + "-stage"), **params)
+            return self._do(f"create stage {api.STAGE} on {label}", create_once,
+                            lambda: api.create_stage(self.client, api_id, StageName=api.STAGE,
+                                                     Tags=identity(self.name, COMPONENT + "-stage"), **params),
+                            lambda: api.get_stage(self.client, api_id))
         for key in sorted(set(current["route_throttling"]) - set(wanted["route_throttling"])):
             self._do(f"delete throttling of route {key} on stage {api.STAGE} of {label}", api.delete_route_settings,
                      self.client, api_id, key)
@@ -795,8 +804,11 @@ class ApiManager:
         mapping = obs.mapping
         key = wanted["mapping_key"]
         if not mapping:
-            mapping = self._do(f"create API mapping {name}/{key} to {label}", api.create_api_mapping, self.client,
-                               name, api_id, key)
+            mapping = self._do(f"create API mapping {name}/{key} to {label}", create_once,
+                               lambda: api.create_api_mapping(self.client, name, api_id, key),
+                               lambda: next((m for m in api.get_api_mappings(self.client, name)
+                                             if m.get("ApiId") == api_id and (m.get("ApiMappingKey") or "") == key),
+                                            None))
         elif (mapping.get("ApiMappingKey") or "") != key or mapping.get("Stage") != api.STAGE:
             mapping = self._do(f"update API mapping {name}/{key} to {label}", api.update_api_mapping, self.client,
                                name, mapping["ApiMappingId"], api_id, key) or mapping

@@ -185,6 +185,10 @@ class FaultProxy(ToolProcess):
         """The ``GET /_proxy/stats`` counters."""
         return self.call("GET", "/_proxy/stats")
 
+    def lose_once(self, *patterns: str) -> None:
+        """Lose the answer of the first request matching each regular expression over "METHOD /path"."""
+        self.call("POST", "/_proxy/config", {"lose_once": list(patterns)})
+
     def set_rate(self, rate: float, lost_rate: float | None = None) -> None:
         """Change the fault rate (and the lost-response rate) at runtime."""
         config = {"rate": rate} if lost_rate is None else {"rate": rate, "lost_rate": lost_rate}
