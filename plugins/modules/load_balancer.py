@@ -110,6 +110,8 @@ options:
     description:
       - Target groups of the load balancer, identified by name (unique per account and region).
       - The port, protocol and target type of a target group cannot change; give it a new name to replace it.
+      - A target group of that name that already exists is adopted; it must be in the VPC of O(subnets), checked
+        before any write (for a new load balancer with one C(ec2:DescribeSubnets)).
     type: list
     elements: dict
     default: []
@@ -384,6 +386,7 @@ load_balancer:
 
 import re
 
+from ansible_collections.seed.aws_migration.plugins.module_utils import ec2
 from ansible_collections.seed.aws_migration.plugins.module_utils import elbv2
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ValidationError
@@ -742,6 +745,9 @@ class LoadBalancerManager:
                 raise ValidationError("scheme", f"load balancer {spec.name} is {obs.lb.get('Scheme')}; the scheme "
                                                 f"cannot change to {spec.scheme} in place (delete the load balancer "
                                                 "first)")
+        vpc_id = obs.vpc_id
+        if not obs.lb and any(tg["name"] in obs.target_groups for tg in spec.target_groups):
+            vpc_id = self._subnets_vpc()  # a new load balancer with a target group that exists: compare VPCs
         for index, tg in enumerate(spec.target_groups):
             field, name = f"target_groups[{index}]", tg["name"]
             if name in obs.foreign:
@@ -755,9 +761,19 @@ class LoadBalancerManager:
                     raise ValidationError(f"{field}.{key}", f"target group {name} has {key} {current.get(aws_key)}; "
                                                             f"it cannot change to {tg[key]} in place (give the "
                                                             "target group a new name to replace it)")
-            if obs.vpc_id and current.get("VpcId") != obs.vpc_id:
+            if vpc_id and current.get("VpcId") != vpc_id:
                 raise ValidationError(f"{field}.name", f"target group {name} is in {current.get('VpcId')} but the "
-                                                       f"load balancer is in {obs.vpc_id}; give it a new name")
+                                                       f"load balancer is in {vpc_id}; give it a new name")
+
+    def _subnets_vpc(self):
+        """The VPC of the load balancer's subnets (one DescribeSubnets), before the load balancer exists."""
+        subnets = ec2.describe_subnets(self.module.seed_client("ec2"),
+                                       [{"Name": "subnet-id", "Values": list(self.spec.subnets)}])
+        vpcs = sorted({s["VpcId"] for s in subnets})
+        if len(subnets) != len(set(self.spec.subnets)) or len(vpcs) != 1:
+            found = ", ".join(f"{s['SubnetId']} in {s['VpcId']}" for s in subnets) or "none"
+            raise ValidationError("subnets", f"must be existing subnets of one VPC (found: {found})")
+        return vpcs[0]
 
     def _wanted_attributes(self):
         spec = self.spec

@@ -325,6 +325,24 @@ def test_what_cannot_change_in_place_is_refused(clean_aws, ansible, network):
     converge(ansible, clean_aws, {"name": "itest-alb", "state": "absent"})
 
 
+def test_a_new_load_balancer_refuses_a_target_group_of_another_vpc_before_any_write(clean_aws, ansible, network):
+    """A target group the spec names that already exists (adopted) in another VPC than the subnets': AWS would
+    refuse it only at the listener, after the load balancer was made. The run reads the subnets' VPC (one
+    DescribeSubnets, only in this case) and refuses it first."""
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    other = ec2.create_vpc(CidrBlock="10.43.0.0/16")["Vpc"]["VpcId"]
+    boto3_client("elbv2", clean_aws.endpoint_url).create_target_group(
+        Name="itest-web", Protocol="HTTP", Port=8080, VpcId=other, TargetType="ip")
+    for check in (True, False):
+        clean_aws.reset_counts()
+        refused = ansible.module("load_balancer", lb_args(network), check=check)
+        assert refused.get("failed") and refused["msg"].startswith("target_groups[0].name: target group itest-web "
+                                                                   f"is in {other}"), refused.get("msg")
+        assert network["vpc_id"] in refused["msg"]
+        assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
+    assert boto3_client("elbv2", clean_aws.endpoint_url).describe_load_balancers()["LoadBalancers"] == []
+
+
 BAD_TG = {"name": "web", "port": 8080}
 
 
