@@ -79,7 +79,8 @@ def build_spec(params):
     flow_logs = params.get("flow_logs") or {}
     iam_roles.validate_boundary(flow_logs.get("permissions_boundary"), "flow_logs.permissions_boundary")
     spec = NetworkSpec(name=params["name"], environment=params["environment"], state=params["state"],
-                       tags=dict(params.get("tags") or {}), purge_tags=params.get("purge_tags", True))
+                       tags=dict(params.get("tags") or {}), purge_tags=params.get("purge_tags", True),
+                       purge_routes=bool(params.get("purge_routes", False)))
     for key in spec.tags:
         if key.startswith("seed:") or key.startswith("aws:"):
             raise ValidationError("tags", f"tag key {key!r} is reserved (seed:* identity tags, aws:* system tags)")

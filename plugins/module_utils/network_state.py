@@ -277,6 +277,26 @@ def user_tags(tags):
     return {k: v for k, v in tags.items() if k not in IDENTITY_KEYS and k not in ("Name", TAG_FEATURES)}
 
 
+def cidr_routes(route_table):
+    """{destination: route} of the IPv4 routes a view shows: not the local route (nor prefix-list ones)."""
+    return {r["DestinationCidrBlock"]: r for r in route_table.get("Routes", [])
+            if r.get("DestinationCidrBlock") and r.get("GatewayId") != "local"}
+
+
+def is_static(route):
+    """A route made with CreateRoute (one the module may replace or delete), not propagated from a virtual
+    private gateway (AWS refuses DeleteRoute on those)."""
+    return route.get("Origin", "CreateRoute") == "CreateRoute"
+
+
+def kept_routes(obs, purge_routes):
+    """{route table key: {destination: target}} of the routes a run keeps besides its own: propagated ones
+    always, static ones unless ``purge_routes`` (the view's spelling, for the diff's "after")."""
+    return {key: {destination: _route_target(route, obs) for destination, route in cidr_routes(table).items()
+                  if not purge_routes or not is_static(route)}
+            for key, table in obs.route_tables.items()}
+
+
 def _route_target(route, obs):
     if route.get("GatewayId") and route["GatewayId"] == (obs.igw or {}).get("InternetGatewayId"):
         target = IGW_REF
@@ -284,7 +304,9 @@ def _route_target(route, obs):
         az = obs.nat_az_by_id().get(route["NatGatewayId"])
         target = nat_ref(az) if az else route["NatGatewayId"]
     else:
-        target = route.get("GatewayId") or route.get("NatGatewayId") or route.get("NetworkInterfaceId") or "?"
+        target = next((route[k] for k in ("GatewayId", "NatGatewayId", "TransitGatewayId", "VpcPeeringConnectionId",
+                                          "NetworkInterfaceId", "LocalGatewayId", "CarrierGatewayId",
+                                          "CoreNetworkArn", "InstanceId") if route.get(k)), "?")
     return target if route.get("State", "active") == "active" else f"{target} (blackhole)"
 
 
@@ -314,8 +336,7 @@ def observed_view(obs):
     rt_keys = obs.rt_key_by_id()
     route_tables = {}
     for key, route_table in obs.route_tables.items():
-        routes = {r["DestinationCidrBlock"]: _route_target(r, obs) for r in route_table.get("Routes", [])
-                  if r.get("DestinationCidrBlock") and r.get("GatewayId") != "local"}
+        routes = {destination: _route_target(r, obs) for destination, r in cidr_routes(route_table).items()}
         azs = sorted(subnet_keys[a["SubnetId"]][1] for a in live_associations(route_table)
                      if a.get("SubnetId") in subnet_keys)
         route_tables[key] = {"routes": routes, "subnets": azs}

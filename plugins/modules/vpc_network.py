@@ -186,6 +186,15 @@ options:
           - Checked to be a policy ARN before any API call, and to exist (one C(iam:GetPolicy)) only when the role is
             created or written, before any write of the run. Not allowed with O(flow_logs.iam_role_arn).
         type: str
+  purge_routes:
+    description:
+      - Whether routes in the network's route tables that the network does not define (added by another team or
+        tool - a peering connection, a transit gateway, a virtual private gateway) are deleted.
+      - V(false) keeps them, and the diff shows them kept. The routes the network defines (C(0.0.0.0/0) to the
+        internet gateway or a NAT gateway) are converged either way. Routes propagated from a virtual private
+        gateway are never deleted (AWS refuses it).
+    type: bool
+    default: false
   wait_timeout:
     description:
       - How long to wait, in seconds, for NAT gateways and endpoints to become available or to go.
@@ -487,6 +496,10 @@ class NetworkManager:
         after = desired_view(spec, layout)
         if not spec.purge_tags and before:
             after["tags"] = {**before["tags"], **spec.tags}
+        for key, kept in ns.kept_routes(self.obs, spec.purge_routes).items():
+            if key in after["route_tables"]:
+                table = after["route_tables"][key]
+                table["routes"] = {**{d: t for d, t in kept.items() if d not in table["routes"]}, **table["routes"]}
         self._check_immutable(layout)
         self._check_flow_log_boundary(before, after)
         removals = self._removals(layout)
@@ -697,8 +710,8 @@ class NetworkManager:
         return {}
 
     def _converge_routes(self, key, route_table, wanted):
-        current = {r["DestinationCidrBlock"]: r for r in route_table.get("Routes", [])
-                   if r.get("DestinationCidrBlock") and r.get("GatewayId") != "local"}
+        # propagated routes (a virtual private gateway's) are never replaced nor deleted: AWS refuses that
+        current = {d: r for d, r in ns.cidr_routes(route_table).items() if ns.is_static(r)}
         rt_id = route_table["RouteTableId"]
         for destination, (name, target_id) in wanted.items():
             route = current.get(destination)
@@ -709,8 +722,9 @@ class NetworkManager:
                     route.get("State", "active") != "active" or target_id is None:
                 self._do(f"replace route {key} {destination} -> {name}", ec2.replace_route, self.ec2, rt_id,
                          destination, target_id)
-        for destination in sorted(set(current) - set(wanted)):
-            self._do(f"delete route {key} {destination}", ec2.delete_route, self.ec2, rt_id, destination)
+        if self.spec.purge_routes:  # others' static routes (peering, transit gateway) go only when asked
+            for destination in sorted(set(current) - set(wanted)):
+                self._do(f"delete route {key} {destination}", ec2.delete_route, self.ec2, rt_id, destination)
 
     def _ensure_security_groups(self):
         obs, wanted = self.obs, security_group_rules(self.spec)
@@ -1205,6 +1219,7 @@ def main():
         wait_timeout=dict(type="int", default=900),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        purge_routes=dict(type="bool", default=False),
     )
     module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[("state", "present", ["cidr"])])

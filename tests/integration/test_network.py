@@ -146,12 +146,20 @@ def test_a_subnet_moved_by_hand_to_another_route_table_is_moved_back(clean_aws, 
     converge(ansible, clean_aws, dict(args, state="absent"))
 
 
-def release_later(ec2, eni_id, delay):
-    """Delete a network interface after ``delay`` seconds, as AWS releases a deleted load balancer's or
-    stopped task's interface a while after the delete."""
-    timer = threading.Timer(delay, ec2.delete_network_interface, kwargs={"NetworkInterfaceId": eni_id})
-    timer.start()
-    return timer
+def release_once_seen(aws, ec2, eni_id):
+    """Delete a network interface once the module has looked at it (the server counted a
+    DescribeNetworkInterfaces), as AWS releases a deleted load balancer's or stopped task's interface a while
+    after the delete: the run must have waited for it, whatever the machine's load."""
+
+    def release():
+        deadline = time.monotonic() + 120
+        while not aws.requests()["by_action"].get("ec2:DescribeNetworkInterfaces") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ec2.delete_network_interface(NetworkInterfaceId=eni_id)
+
+    thread = threading.Thread(target=release)
+    thread.start()
+    return thread
 
 
 def test_teardown_waits_for_interfaces_it_does_not_own_before_deleting_anything(clean_aws, ansible):
@@ -186,11 +194,11 @@ def test_teardown_waits_for_interfaces_it_does_not_own_before_deleting_anything(
     assert seed_inventory(clean_aws.endpoint_url) == before
 
     clean_aws.reset_counts()
-    timer = release_later(ec2, eni, 3)
+    releaser = release_once_seen(clean_aws, ec2, eni)
     try:
         gone = ansible.module("vpc_network", absent)
     finally:
-        timer.join()
+        releaser.join()
     assert not gone.get("failed"), gone.get("msg")
     assert clean_aws.requests()["by_action"]["ec2:DescribeNetworkInterfaces"] >= 2  # it waited
     assert seed_inventory(clean_aws.endpoint_url) == {}
@@ -253,6 +261,31 @@ def test_two_resources_tagged_as_one_part_are_refused_before_any_write(clean_aws
     assert converge(ansible, clean_aws, args)["actions"] == []
     ec2.delete_route_table(RouteTableId=copy_rt)
     ec2.delete_security_group(GroupId=copy_sg)
+    converge(ansible, clean_aws, dict(args, state="absent"))
+
+
+def test_routes_added_by_other_teams_are_kept_unless_purge_routes(clean_aws, ansible):
+    """A route another team adds to a network's route table (a peering connection, a transit gateway to the
+    offices) is kept - it is in the diff's before and after alike - and goes only with purge_routes=true.
+    The route the network owns (0.0.0.0/0) is converged either way."""
+    args = dict(name="routes", environment="it", cidr="10.60.0.0/20", nat_mode="single",
+                security_groups={"enabled": False})
+    network = converge(ansible, clean_aws, args)["network"]
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    az = network["availability_zones"][0]
+    peer_vpc = ec2.create_vpc(CidrBlock="192.168.0.0/16")["Vpc"]["VpcId"]
+    peering = ec2.create_vpc_peering_connection(VpcId=network["vpc_id"], PeerVpcId=peer_vpc)[
+        "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    table = ec2.describe_route_tables(Filters=[{"Name": "tag:seed:name", "Values": ["routes"]},
+                                               {"Name": "tag:seed:az", "Values": [az]}])["RouteTables"][0]
+    ec2.create_route(RouteTableId=table["RouteTableId"], DestinationCidrBlock="192.168.0.0/16",
+                     VpcPeeringConnectionId=peering)
+
+    kept = converge(ansible, clean_aws, args)
+    assert kept["actions"] == []
+    assert kept["diff"]["after"]["route_tables"][f"private:{az}"]["routes"]["192.168.0.0/16"] == peering
+    purged = converge(ansible, clean_aws, dict(args, purge_routes=True))
+    assert purged["actions"] == [f"delete route private:{az} 192.168.0.0/16"]
     converge(ansible, clean_aws, dict(args, state="absent"))
 
 

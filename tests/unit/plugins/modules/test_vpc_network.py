@@ -209,3 +209,25 @@ def _derived_cidrs():
     layout = network.resolve_layout(spec, {"us-east-1a": "available", "us-east-1b": "available",
                                            "us-east-1c": "available"})
     return layout.subnets
+
+
+def test_propagated_routes_are_never_replaced_or_deleted(monkeypatch):
+    """Routes a virtual private gateway propagates (Origin EnableVgwRoutePropagation) cannot be deleted or
+    replaced (AWS refuses): even with purge_routes they stay, and the network's own 0.0.0.0/0 is created beside
+    a propagated one (a static route wins over a propagated one of the same prefix)."""
+    from types import SimpleNamespace
+
+    manager = object.__new__(vpc_network.NetworkManager)
+    manager.check_mode, manager.actions, manager.ec2 = True, [], None
+    manager.spec = SimpleNamespace(purge_routes=True)
+    table = {"RouteTableId": "rtb-1", "Routes": [
+        {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "Origin": "CreateRouteTable"},
+        {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "vgw-1", "Origin": "EnableVgwRoutePropagation"},
+        {"DestinationCidrBlock": "172.16.0.0/12", "GatewayId": "vgw-1", "Origin": "EnableVgwRoutePropagation"},
+        {"DestinationCidrBlock": "192.168.0.0/16", "VpcPeeringConnectionId": "pcx-1", "Origin": "CreateRoute"}]}
+    manager._converge_routes("private:us-east-1a", table, {"0.0.0.0/0": ("nat_gateway:us-east-1a", "nat-1")})
+    assert manager.actions == ["create route private:us-east-1a 0.0.0.0/0 -> nat_gateway:us-east-1a",
+                               "delete route private:us-east-1a 192.168.0.0/16"]
+    manager.actions, manager.spec.purge_routes = [], False
+    manager._converge_routes("private:us-east-1a", table, {"0.0.0.0/0": ("nat_gateway:us-east-1a", "nat-1")})
+    assert manager.actions == ["create route private:us-east-1a 0.0.0.0/0 -> nat_gateway:us-east-1a"]
