@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import paginate_all
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
-from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry_in_use
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry_throttling
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import IDENTITY_KEYS
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import TAG_COMPONENT
@@ -208,7 +207,7 @@ def modify_target_group_attributes(client, arn, attributes):
 
 
 @H.deletion_error_handler("delete target group")
-@retry_in_use
+@retry
 def delete_target_group(client, arn):
     client.delete_target_group(TargetGroupArn=arn)
     return True

@@ -31,12 +31,6 @@ class _ThrottlingRetry(AWSRetry):
 # Reads, deletes, and writes that are idempotent on the AWS side (ClientToken, put/modify/replace).
 retry = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=list(TRANSIENT_CODES))
 
-# Deletes AWS refuses for a while after what used the resource went: a target group stays "in use" for some
-# seconds after the listener rule or listener that pointed at it is deleted (ResourceInUse), longer while an
-# ECS service that was just deleted still drains its targets.
-retry_in_use = AWSRetry.jittered_backoff(retries=10, delay=2, max_delay=30,
-                                         catch_extra_error_codes=list(TRANSIENT_CODES | {"ResourceInUse"}))
-
 # Creates with no idempotency token: a transient 5xx may follow a create that did happen, so the
 # caller looks the resource up by its identity tags before trying again (``create_once``).
 retry_throttling = _ThrottlingRetry.jittered_backoff(retries=10, delay=1, max_delay=20)

@@ -692,7 +692,7 @@ class LoadBalancerManager:
                 self.deferred["target_groups"].append(name)
                 after["target_groups"][name] = elbv2.target_group_view(obs.target_groups[name],
                                                                        obs.tg_attributes.get(name, {}))
-            else:
+            else:  # its rules went a moment ago: ELB may see it in use for a while (bounded by wait_timeout)
                 self._delete_target_group(name)
         self._ensure_tags()
         self._wait_active()
@@ -731,7 +731,7 @@ class LoadBalancerManager:
             if not self.check_mode and spec.wait:
                 self._wait_gone(obs.arn)
         for name in obs.ours():
-            self._delete_target_group(name, wait_in_use=True)
+            self._delete_target_group(name)
         return facts_before, before, None
 
     # -- the load balancer ----------------------------------------------------------------------
@@ -891,13 +891,10 @@ class LoadBalancerManager:
                          {DEREGISTRATION_DELAY: str(tg["deregistration_delay"])})
                 attributes[DEREGISTRATION_DELAY] = str(tg["deregistration_delay"])
 
-    def _delete_target_group(self, name, wait_in_use=False):
-        arn = self._tg_arn(name)
-        if wait_in_use and not self.check_mode:
-            # Right after a load balancer is deleted AWS may still see its target groups in use for a while.
-            self._do(f"delete target group {name}", self._delete_when_free, name, arn)
-        else:
-            self._do(f"delete target group {name}", elbv2.delete_target_group, self.client, arn)
+    def _delete_target_group(self, name):
+        """Delete a target group whose rules, listeners or load balancer went a moment ago: AWS may see it in use
+        for a while (ResourceInUse), so the delete is tried again until O(wait_timeout)."""
+        self._do(f"delete target group {name}", self._delete_when_free, name, self._tg_arn(name))
         self.obs.target_groups.pop(name, None)
 
     def _delete_when_free(self, name, arn):

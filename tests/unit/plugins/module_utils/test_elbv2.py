@@ -43,29 +43,3 @@ def test_a_resource_gone_since_the_listing_does_not_hide_the_tags_of_its_batch()
     tags = elbv2.describe_tags(client, ARNS)
     assert tags == {arn: {"seed:name": f"lb-{i}"} for i, arn in enumerate(ARNS) if i != 3}
     assert client.calls[0] == ARNS[:20] and [len(c) for c in client.calls[1:21]] == [1] * 20
-
-
-class InUseTargetGroup:
-    """DeleteTargetGroup as ELBv2 answers it just after the listener rule that used the group went:
-    ResourceInUse a few times, then the delete."""
-
-    def __init__(self, refusals):
-        self.refusals, self.calls = refusals, 0
-
-    def delete_target_group(self, TargetGroupArn):
-        self.calls += 1
-        if self.calls <= self.refusals:
-            raise ClientError({"Error": {"Code": "ResourceInUse", "Message": f"Target group '{TargetGroupArn}' is "
-                                                                             "currently in use by a listener or a rule"}},
-                              "DeleteTargetGroup")
-        return {}
-
-
-def test_a_target_group_still_in_use_for_a_moment_is_deleted_on_a_later_attempt(monkeypatch):
-    from ansible_collections.amazon.aws.plugins.module_utils import cloud
-
-    sleeps = []
-    monkeypatch.setattr(cloud.time, "sleep", sleeps.append)
-    client = InUseTargetGroup(refusals=3)
-    assert elbv2.delete_target_group(client, ARNS[0]) is True
-    assert client.calls == 4 and len(sleeps) == 3

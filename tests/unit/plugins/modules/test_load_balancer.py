@@ -406,3 +406,34 @@ def test_timeout_ssl_policy_and_log_prefix_fail_before_any_client(monkeypatch, e
                         lambda self, service: pytest.fail("a client was made before validation finished"))
     result = run(monkeypatch, dict(dict(name="shop", subnets=SUBNETS, target_groups=[WEB]), **args), check_mode=False)
     assert result["failed"] and result["msg"].startswith(f"{field}: "), result["msg"]
+
+
+def test_a_target_group_removed_from_the_spec_is_deleted_once_elb_lets_go_of_it(monkeypatch):
+    """A target group no longer wanted: its rule goes first, and ELB then answers DeleteTargetGroup with
+    ResourceInUse for a while. The run tries again (bounded by wait_timeout), in the present path as in the
+    teardown."""
+    from types import SimpleNamespace
+
+    from botocore.exceptions import ClientError
+
+    from ansible_collections.seed.aws_migration.plugins.module_utils import waiting
+
+    class InUseForAWhile:
+        calls = 0
+
+        def delete_target_group(self, TargetGroupArn):
+            self.calls += 1
+            if self.calls <= 2:
+                raise ClientError({"Error": {"Code": "ResourceInUse", "Message": "Target group is currently in use "
+                                                                                 "by a listener or a rule"}},
+                                  "DeleteTargetGroup")
+            return {}
+
+    monkeypatch.setattr(waiting.time, "sleep", lambda seconds: None)
+    manager = object.__new__(lbm.LoadBalancerManager)
+    manager.check_mode, manager.actions, manager.client = False, [], InUseForAWhile()
+    manager.spec = SimpleNamespace(wait_timeout=600)
+    manager.obs = SimpleNamespace(target_groups={"api": {"TargetGroupArn": TG_ARN.format("api")}})
+    manager._delete_target_group("api")
+    assert manager.actions == ["delete target group api"] and manager.client.calls == 3
+    assert manager.obs.target_groups == {}
