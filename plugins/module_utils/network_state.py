@@ -255,8 +255,8 @@ def check_duplicates(obs):
     the network's is not known, and either may be in use."""
     if obs.duplicates:
         raise SeedAWSError(message=f"Network {obs.environment}/{obs.name} has resources tagged as the same part: "
-                                   f"{'; '.join(sorted(obs.duplicates))}. Delete the extra one, or remove its "
-                                   "seed:* tags, then run again; nothing was changed")
+                                   f"{'; '.join(sorted(obs.duplicates))}. Delete the extra one (the one not in "
+                                   "use), then run again; nothing was changed")
 
 
 def _ours(tags, obs):

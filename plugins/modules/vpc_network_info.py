@@ -73,6 +73,9 @@ def find_networks(module):
     for vpc in ns.discover_vpcs(client, module.params["environment"], module.params["name"]):
         tags = tags_of(vpc)
         obs = ns.discover(client, vpc, tags[TAG_ENVIRONMENT], tags[TAG_NAME], module.region, logs_client=logs_client)
+        if obs.duplicates:
+            module.warn(f"Network {obs.environment}/{obs.name} has resources tagged as the same part (only the first "
+                        f"of each is shown): {'; '.join(sorted(obs.duplicates))}")
         networks.append(dict(ns.network_facts(obs), managed=ns.observed_view(obs)))
     return sorted(networks, key=lambda n: (n["environment"], n["name"], n["vpc_id"]))
 
