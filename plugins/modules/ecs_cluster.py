@@ -126,6 +126,8 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 def validate(params):
     if not NAME_RE.match(params["name"]):
         raise ValidationError("name", f"{params['name']!r} must be 1-255 letters, digits, '-' or '_'")
+    if params.get("wait_timeout", 0) < 0:
+        raise ValidationError("wait_timeout", f"must be 0 or more seconds, not {params['wait_timeout']}")
     if params["state"] == "absent":
         return
     providers = params["capacity_providers"]

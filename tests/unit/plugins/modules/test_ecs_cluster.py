@@ -107,3 +107,10 @@ def test_a_cluster_that_stays_deprovisioning_times_out_naming_it(monkeypatch):
     result = run_module(monkeypatch, ecs_cluster, {"name": "jobs", "wait_timeout": 0}, False)
     assert result["failed"] and "ECS cluster jobs to finish provisioning or deprovisioning" in result["msg"]
     assert "DEPROVISIONING" in result["msg"]
+
+
+def test_a_negative_wait_timeout_fails_before_any_client(monkeypatch):
+    monkeypatch.setattr(ecs_cluster.SeedAWSModule, "seed_client",
+                        lambda self, service: pytest.fail("a client was made before validation finished"))
+    result = run_module(monkeypatch, ecs_cluster, {"name": "jobs", "wait_timeout": -1}, False)
+    assert result["failed"] and result["msg"].startswith("wait_timeout: must be 0 or more")
