@@ -278,9 +278,14 @@ def user_tags(tags):
 
 
 def cidr_routes(route_table):
-    """{destination: route} of the IPv4 routes a view shows: not the local route (nor prefix-list ones)."""
-    return {r["DestinationCidrBlock"]: r for r in route_table.get("Routes", [])
-            if r.get("DestinationCidrBlock") and r.get("GatewayId") != "local"}
+    """{destination: route} of the IPv4 routes a view shows: not the local route (nor prefix-list or IPv6 ones).
+    A static route wins over a propagated one of the same destination, as in AWS's route priority."""
+    routes = {}
+    for route in route_table.get("Routes", []):
+        destination = route.get("DestinationCidrBlock")
+        if destination and route.get("GatewayId") != "local" and (destination not in routes or is_static(route)):
+            routes[destination] = route
+    return routes
 
 
 def is_static(route):
@@ -289,11 +294,21 @@ def is_static(route):
     return route.get("Origin", "CreateRoute") == "CreateRoute"
 
 
+def own_target(route, obs):
+    """True for a route to the network's own internet gateway or one of its NAT gateways (live, failed or
+    going): the network's route, removed when no longer wanted whatever ``purge_routes`` says."""
+    ids = {g.get("InternetGatewayId") for g in obs.igws}
+    ids |= {n.get("NatGatewayId") for n in list(obs.nats.values()) + obs.dead_nats + obs.deleting_nats}
+    ids |= set(obs.gone_nat_ids)
+    ids.discard(None)
+    return bool({route.get("GatewayId"), route.get("NatGatewayId")} & ids)
+
+
 def kept_routes(obs, purge_routes):
     """{route table key: {destination: target}} of the routes a run keeps besides its own: propagated ones
-    always, static ones unless ``purge_routes`` (the view's spelling, for the diff's "after")."""
+    always, others' static ones unless ``purge_routes`` (the view's spelling, for the diff's "after")."""
     return {key: {destination: _route_target(route, obs) for destination, route in cidr_routes(table).items()
-                  if not purge_routes or not is_static(route)}
+                  if not is_static(route) or not (purge_routes or own_target(route, obs))}
             for key, table in obs.route_tables.items()}
 
 

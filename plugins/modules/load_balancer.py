@@ -223,8 +223,9 @@ options:
     default: true
   wait_timeout:
     description:
-      - How long to wait, in seconds, for the load balancer to become active or to be gone, and for the target groups
-        of a deleted load balancer to be free to delete.
+      - How long to wait, in seconds, for the load balancer to become active or to be gone, and for a target group
+        to be free to delete - one of a deleted load balancer, or one taken out of O(target_groups) whose rules
+        just went (ELB answers ResourceInUse for a while). That wait happens with O(wait=false) too.
       - V(0) checks once without waiting, as in the other modules of this collection - the task fails if the load
         balancer is not active (or not gone) at that check. Negative values are refused before any API call.
         O(wait=false) does not wait for the load balancer at all.

@@ -191,8 +191,9 @@ options:
       - Whether routes in the network's route tables that the network does not define (added by another team or
         tool - a peering connection, a transit gateway, a virtual private gateway) are deleted.
       - V(false) keeps them, and the diff shows them kept. The routes the network defines (C(0.0.0.0/0) to the
-        internet gateway or a NAT gateway) are converged either way. Routes propagated from a virtual private
-        gateway are never deleted (AWS refuses it).
+        internet gateway or a NAT gateway) are converged either way, and a route to its own internet gateway or
+        NAT gateways goes when no longer wanted. Routes propagated from a virtual private gateway are never
+        deleted (AWS refuses it). IPv6 and prefix-list routes are not managed.
     type: bool
     default: false
   wait_timeout:
@@ -711,7 +712,8 @@ class NetworkManager:
 
     def _converge_routes(self, key, route_table, wanted):
         # propagated routes (a virtual private gateway's) are never replaced nor deleted: AWS refuses that
-        current = {d: r for d, r in ns.cidr_routes(route_table).items() if ns.is_static(r)}
+        current = {r["DestinationCidrBlock"]: r for r in route_table.get("Routes", [])
+                   if r.get("DestinationCidrBlock") and r.get("GatewayId") != "local" and ns.is_static(r)}
         rt_id = route_table["RouteTableId"]
         for destination, (name, target_id) in wanted.items():
             route = current.get(destination)
@@ -722,8 +724,10 @@ class NetworkManager:
                     route.get("State", "active") != "active" or target_id is None:
                 self._do(f"replace route {key} {destination} -> {name}", ec2.replace_route, self.ec2, rt_id,
                          destination, target_id)
-        if self.spec.purge_routes:  # others' static routes (peering, transit gateway) go only when asked
-            for destination in sorted(set(current) - set(wanted)):
+        for destination in sorted(set(current) - set(wanted)):
+            # the network's own routes go when no longer wanted (nat_mode none, say); others' static routes
+            # (peering, transit gateway) only when asked
+            if self.spec.purge_routes or ns.own_target(current[destination], self.obs):
                 self._do(f"delete route {key} {destination}", ec2.delete_route, self.ec2, rt_id, destination)
 
     def _ensure_security_groups(self):

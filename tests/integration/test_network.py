@@ -285,7 +285,13 @@ def test_routes_added_by_other_teams_are_kept_unless_purge_routes(clean_aws, ans
     kept = converge(ansible, clean_aws, args)
     assert kept["actions"] == []
     assert kept["diff"]["after"]["route_tables"][f"private:{az}"]["routes"]["192.168.0.0/16"] == peering
-    purged = converge(ansible, clean_aws, dict(args, purge_routes=True))
+    # the network's own routes still go when no longer wanted: no NAT gateway, no route to it (no blackhole)
+    no_nat = converge(ansible, clean_aws, dict(args, nat_mode="none"))
+    assert [a for a in no_nat["actions"] if a.startswith("delete route")] == [
+        f"delete route private:{zone} 0.0.0.0/0" for zone in network["availability_zones"]], no_nat["actions"]
+    routes = ec2.describe_route_tables(RouteTableIds=[table["RouteTableId"]])["RouteTables"][0]["Routes"]
+    assert sorted(r["DestinationCidrBlock"] for r in routes) == ["10.60.0.0/20", "192.168.0.0/16"]
+    purged = converge(ansible, clean_aws, dict(args, nat_mode="none", purge_routes=True))
     assert purged["actions"] == [f"delete route private:{az} 192.168.0.0/16"]
     converge(ansible, clean_aws, dict(args, state="absent"))
 

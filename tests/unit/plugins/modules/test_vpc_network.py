@@ -217,9 +217,12 @@ def test_propagated_routes_are_never_replaced_or_deleted(monkeypatch):
     a propagated one (a static route wins over a propagated one of the same prefix)."""
     from types import SimpleNamespace
 
+    from ansible_collections.seed.aws_migration.plugins.module_utils import network_state as ns
+
     manager = object.__new__(vpc_network.NetworkManager)
     manager.check_mode, manager.actions, manager.ec2 = True, [], None
     manager.spec = SimpleNamespace(purge_routes=True)
+    manager.obs = ns.Observed("test", "main", "us-east-1")
     table = {"RouteTableId": "rtb-1", "Routes": [
         {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "Origin": "CreateRouteTable"},
         {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "vgw-1", "Origin": "EnableVgwRoutePropagation"},
@@ -231,3 +234,9 @@ def test_propagated_routes_are_never_replaced_or_deleted(monkeypatch):
     manager.actions, manager.spec.purge_routes = [], False
     manager._converge_routes("private:us-east-1a", table, {"0.0.0.0/0": ("nat_gateway:us-east-1a", "nat-1")})
     assert manager.actions == ["create route private:us-east-1a 0.0.0.0/0 -> nat_gateway:us-east-1a"]
+    # once made, the static one is the destination's route in the view (it wins over the propagated one)
+    table["Routes"].insert(1, {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "Origin": "CreateRoute"})
+    assert ns.cidr_routes(table)["0.0.0.0/0"]["NatGatewayId"] == "nat-1"
+    manager.actions = []
+    manager._converge_routes("private:us-east-1a", table, {"0.0.0.0/0": ("nat_gateway:us-east-1a", "nat-1")})
+    assert manager.actions == []
