@@ -31,7 +31,7 @@ def describe_clusters(client, names):
 SETTLING_CLUSTER_STATES = ("PROVISIONING", "DEPROVISIONING")
 
 
-def wait_cluster_settled(client, name, timeout, sleep=None):
+def wait_cluster_settled(client, name, timeout):
     """Wait while cluster ``name`` is PROVISIONING or DEPROVISIONING; return it as it then is (None once gone)."""
     seen = {}
 
@@ -41,8 +41,7 @@ def wait_cluster_settled(client, name, timeout, sleep=None):
         status = seen["cluster"]["status"] if seen["cluster"] else "INACTIVE"
         return status not in SETTLING_CLUSTER_STATES, status
 
-    wait_for(poll, f"ECS cluster {name} to finish provisioning or deprovisioning", timeout,
-             **({"sleep": sleep} if sleep else {}))
+    wait_for(poll, f"ECS cluster {name} to finish provisioning or deprovisioning", timeout)
     return seen["cluster"]
 
 
