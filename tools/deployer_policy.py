@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import json
 import os
 import re
@@ -298,31 +299,28 @@ def record(recording: Path) -> None:
 # IAM service reference (parliament's copy)
 # --------------------------------------------------------------------------------------------------
 
-_REFERENCE: dict[str, dict[str, Any]] | None = None
-
-
-def reference() -> dict[str, dict[str, Any]]:
-    """``{prefix: {"privileges": {Action: privilege}, "resources": {type: resource}}}`` from parliament."""
-    global _REFERENCE  # pylint: disable=global-statement
-    if _REFERENCE is None:
-        import parliament  # pylint: disable=import-outside-toplevel
-
-        path = Path(parliament.__file__).parent / "iam_definition.json"
-        _REFERENCE = {}
-        for service in json.loads(path.read_text(encoding="utf-8")):
-            entry = _REFERENCE.setdefault(service["prefix"], {"privileges": {}, "resources": {}})
-            for privilege in service["privileges"]:
-                entry["privileges"].setdefault(privilege["privilege"], privilege)
-            for resource in service["resources"]:
-                entry["resources"].setdefault(resource["resource"], resource)
-    return _REFERENCE
-
-
-def _parliament_entries(prefix: str) -> list[dict[str, Any]]:
+@functools.lru_cache(maxsize=1)
+def _parliament_definition() -> tuple[dict[str, Any], ...]:
+    """parliament's copy of the IAM service reference (iam_definition.json), read once: every entry, in order
+    (a prefix may have several)."""
     import parliament  # pylint: disable=import-outside-toplevel
 
     path = Path(parliament.__file__).parent / "iam_definition.json"
-    return [s for s in json.loads(path.read_text(encoding="utf-8")) if s["prefix"] == prefix]
+    return tuple(json.loads(path.read_text(encoding="utf-8")))
+
+
+@functools.lru_cache(maxsize=1)
+def reference() -> dict[str, dict[str, Any]]:
+    """``{prefix: {"privileges": {Action: privilege}, "resources": {type: resource}}}`` from parliament (the first
+    entry of a prefix wins, as in parliament's own lookups)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for service in _parliament_definition():
+        entry = merged.setdefault(service["prefix"], {"privileges": {}, "resources": {}})
+        for privilege in service["privileges"]:
+            entry["privileges"].setdefault(privilege["privilege"], privilege)
+        for resource in service["resources"]:
+            entry["resources"].setdefault(resource["resource"], resource)
+    return merged
 
 
 def parliament_findings(document: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -335,7 +333,8 @@ def parliament_findings(document: dict[str, Any]) -> list[tuple[str, Any]]:
     from parliament import analyze_policy_string  # pylint: disable=import-outside-toplevel
 
     listed = any("elasticloadbalancing:CreateAction" in resource.get("condition_keys", [])
-                 for service in _parliament_entries("elasticloadbalancing") for p in service["privileges"]
+                 for service in _parliament_definition() if service["prefix"] == "elasticloadbalancing"
+                 for p in service["privileges"]
                  if p["privilege"] == "AddTags" for resource in p["resource_types"])
     outdated = ("UNKNOWN_CONDITION_FOR_ACTION",
                 "Unknown condition elasticloadbalancing:CreateAction for action elasticloadbalancing:AddTags")
