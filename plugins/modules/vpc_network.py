@@ -712,8 +712,7 @@ class NetworkManager:
 
     def _converge_routes(self, key, route_table, wanted):
         # propagated routes (a virtual private gateway's) are never replaced nor deleted: AWS refuses that
-        current = {r["DestinationCidrBlock"]: r for r in route_table.get("Routes", [])
-                   if r.get("DestinationCidrBlock") and r.get("GatewayId") != "local" and ns.is_static(r)}
+        current = {d: r for d, r in ns.cidr_routes(route_table).items() if ns.is_static(r)}
         rt_id = route_table["RouteTableId"]
         for destination, (name, target_id) in wanted.items():
             route = current.get(destination)
