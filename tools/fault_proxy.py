@@ -29,15 +29,21 @@ With ``--lost-rate`` (default 0) a request is forwarded and carried out, and its
 answer is then replaced by a 500 InternalError: the response was "lost", the hard
 case for creates that have no idempotency token.  Counted as ``lost-response``.
 
+With ``--drop-rate`` (default 0) the connection is closed without any answer, as when a
+connection is reset or times out: half of the drops after the request was forwarded and carried
+out (``dropped-after-forward``), half before (``dropped-before-forward``).  The client cannot
+tell the two apart (botocore raises ConnectionClosedError).
+
 Never faulted: ``/_seed/*``, ``/moto-api/*`` and the proxy's own endpoints:
 
 ``GET /_proxy/stats``
-    ``{"forwarded": n, "injected": n, "injected_by_code": {...}, "rate": r, "lost_rate": l}``
+    ``{"forwarded": n, "injected": n, "injected_by_code": {...}, "rate": r, "lost_rate": l, "drop_rate": d}``
 ``POST /_proxy/config``
-    JSON ``{"rate": 0.0}`` (optionally ``"lost_rate"`` and ``"seed": n``) changes the
-    settings; answers with the new ``{"rate": r, "lost_rate": l}``. ``"lose_once"``: a list of
-    regular expressions over ``"METHOD /path"``; the first request matching each one is carried out
-    and its answer lost (deterministic, for a test that every create of a kind survives it).
+    JSON ``{"rate": 0.0}`` (optionally ``"lost_rate"``, ``"drop_rate"`` and ``"seed": n``) changes
+    the settings; answers with the new ``{"rate": r, "lost_rate": l, "drop_rate": d}``.
+    ``"lose_once"``: a list of regular expressions over ``"METHOD /path"``; the first request matching
+    each one is carried out and its answer lost (deterministic, for a test that every create of a kind
+    survives it). ``"drop_once"``: the same, but the connection is closed with no answer at all.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ import json
 import os
 import random
 import re
+import socket
 import sys
 import threading
 import uuid
@@ -111,44 +118,55 @@ FAULTS["rpcv2-cbor"] = FAULTS["json"]
 class FaultPlan:
     """Seeded, thread-safe decision of which requests get a fault."""
 
-    def __init__(self, rate: float, seed: int | None, lost_rate: float = 0.0) -> None:
+    def __init__(self, rate: float, seed: int | None, lost_rate: float = 0.0, drop_rate: float = 0.0) -> None:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self.rate = rate
         self.lost_rate = lost_rate
-        self.lose_once: list[re.Pattern[str]] = []
+        self.drop_rate = drop_rate
+        self.once: dict[str, list[re.Pattern[str]]] = {"lost": [], "drop-after": []}
 
     def configure(self, rate: float | None = None, seed: int | None = None, lost_rate: float | None = None,
-                  lose_once: list[str] | None = None) -> None:
-        """Change the rates and/or re-seed the generator; ``lose_once`` replaces the patterns to lose once."""
+                  lose_once: list[str] | None = None, drop_rate: float | None = None,
+                  drop_once: list[str] | None = None) -> None:
+        """Change the rates and/or re-seed the generator; ``lose_once``/``drop_once`` replace their patterns."""
         with self._lock:
-            if lose_once is not None:
-                self.lose_once = [re.compile(p) for p in lose_once]
+            for kind, patterns in (("lost", lose_once), ("drop-after", drop_once)):
+                if patterns is not None:
+                    self.once[kind] = [re.compile(p) for p in patterns]
             if rate is not None:
                 self.rate = rate
             if lost_rate is not None:
                 self.lost_rate = lost_rate
+            if drop_rate is not None:
+                self.drop_rate = drop_rate
             if seed is not None:
                 self._random.seed(seed)
 
-    def lose_now(self, request: str) -> bool:
-        """True (once per pattern) when ``request`` ("METHOD /path") matches a ``lose_once`` pattern."""
+    def once_now(self, request: str) -> str | None:
+        """``lost`` or ``drop-after`` (once per pattern) when ``request`` ("METHOD /path") matches a
+        ``lose_once`` or ``drop_once`` pattern, else None."""
         with self._lock:
-            for pattern in self.lose_once:
-                if pattern.fullmatch(request):
-                    self.lose_once.remove(pattern)
-                    return True
-            return False
+            for kind, patterns in self.once.items():
+                for pattern in patterns:
+                    if pattern.fullmatch(request):
+                        patterns.remove(pattern)
+                        return kind
+            return None
 
     def draw(self) -> str | None:
-        """Return a fault kind (throttle/internal/unavailable/lost) or None to forward.
+        """Return a fault kind (throttle/internal/unavailable/lost/drop-after/drop-before) or None to forward.
 
         ``lost``: the request IS forwarded and carried out, then its answer is replaced by a 500,
         as when a response is lost on the way back: the hard case for creates without a token.
+        ``drop-after``/``drop-before``: the connection is closed with no answer, after or before forwarding.
         """
         with self._lock:
             if self._random.random() < self.lost_rate:
                 return "lost"
+            # Only drawn when dropping is on, so the sequence of the other faults stays the same for a seed.
+            if self.drop_rate and self._random.random() < self.drop_rate:
+                return "drop-after" if self._random.random() < 0.5 else "drop-before"
             if self._random.random() >= self.rate:
                 return None
             if self._random.random() < 0.5:
@@ -307,10 +325,14 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.control(path, body)
             return
         kind = None if path.startswith(PASSTHROUGH_PREFIXES) else (
-            "lost" if self.server.plan.lose_now(f"{self.command} {path}") else self.server.plan.draw())
+            self.server.plan.once_now(f"{self.command} {path}") or self.server.plan.draw())
         if kind == "lost":
             self.forward(body, relay=False)
             self.inject("internal", body, query, label="lost-response")
+        elif kind in ("drop-after", "drop-before"):
+            if kind == "drop-after":
+                self.forward(body, relay=False)
+            self.drop("dropped-after-forward" if kind == "drop-after" else "dropped-before-forward")
         elif kind:
             self.inject(kind, body, query)
         else:
@@ -369,6 +391,15 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         self.log_request(response.status)
 
+    def drop(self, label: str) -> None:
+        """Close the connection without sending anything (the client sees it closed before any answer)."""
+        self.server.stats.injected(label)
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def inject(self, kind: str, body: bytes, query: str, label: str | None = None) -> None:
         """Answer with a fault of ``kind``, rendered in the request's protocol (counted as ``label``)."""
         protocol = detect_protocol(self.headers, body, query)
@@ -383,8 +414,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         """``GET /_proxy/stats`` and ``POST /_proxy/config``."""
         route = (self.command, path.rstrip("/"))
         if route == ("GET", "/_proxy/stats"):
-            stats = self.server.stats.snapshot() | {"rate": self.server.plan.rate,
-                                                    "lost_rate": self.server.plan.lost_rate}
+            stats = self.server.stats.snapshot() | self.rates()
             self.send_json(200, stats)
         elif route == ("POST", "/_proxy/config"):
             self.configure(body)
@@ -395,22 +425,28 @@ class ProxyHandler(BaseHTTPRequestHandler):
         """Apply a ``/_proxy/config`` document."""
         try:
             config = json.loads(body or b"{}")
-            rate, lost_rate = config.get("rate"), config.get("lost_rate")
-            for value in (rate, lost_rate):
+            rates = {key: config.get(key) for key in ("rate", "lost_rate", "drop_rate")}
+            for value in rates.values():
                 if value is not None and not 0.0 <= float(value) <= 1.0:
                     raise ValueError("rates must be between 0 and 1")
             seed = config.get("seed")
-            lose_once = config.get("lose_once")
-            if lose_once is not None and not all(isinstance(p, str) for p in lose_once):
-                raise ValueError("lose_once must be a list of regular expressions")
+            for key in ("lose_once", "drop_once"):
+                if config.get(key) is not None and not all(isinstance(p, str) for p in config[key]):
+                    raise ValueError(f"{key} must be a list of regular expressions")
             self.server.plan.configure(
-                None if rate is None else float(rate), None if seed is None else int(seed),
-                None if lost_rate is None else float(lost_rate), lose_once,
+                None if rates["rate"] is None else float(rates["rate"]), None if seed is None else int(seed),
+                None if rates["lost_rate"] is None else float(rates["lost_rate"]), config.get("lose_once"),
+                None if rates["drop_rate"] is None else float(rates["drop_rate"]), config.get("drop_once"),
             )
         except (ValueError, TypeError, AttributeError, re.error) as exc:
             self.send_json(400, {"error": str(exc)})
             return
-        self.send_json(200, {"rate": self.server.plan.rate, "lost_rate": self.server.plan.lost_rate})
+        self.send_json(200, self.rates())
+
+    def rates(self) -> dict[str, float]:
+        """The plan's current rates."""
+        plan = self.server.plan
+        return {"rate": plan.rate, "lost_rate": plan.lost_rate, "drop_rate": plan.drop_rate}
 
     def send_json(self, status: int, payload: Any) -> None:
         """Send a JSON response."""
@@ -437,14 +473,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=0.2, help="fault probability (default %(default)s)")
     parser.add_argument("--lost-rate", type=float, default=0.0,
                         help="probability that a request is carried out but its answer replaced by a 500")
+    parser.add_argument("--drop-rate", type=float, default=0.0,
+                        help="probability that the connection is closed without an answer")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: unseeded)")
     _common.add_listen_arguments(parser)
     args = parser.parse_args(argv)
-    if not 0.0 <= args.rate <= 1.0:
-        parser.error("--rate must be between 0 and 1")
+    for option, value in (("--rate", args.rate), ("--lost-rate", args.lost_rate), ("--drop-rate", args.drop_rate)):
+        if not 0.0 <= value <= 1.0:
+            parser.error(f"{option} must be between 0 and 1")
     try:
         server = FaultProxyServer((args.host, args.port), args.upstream,
-                                  FaultPlan(args.rate, args.seed, args.lost_rate))
+                                  FaultPlan(args.rate, args.seed, args.lost_rate, args.drop_rate))
     except ValueError as exc:
         parser.error(str(exc))
     _common.serve_until_signalled(server, args.ready_file, f"fault proxy -> {args.upstream}")

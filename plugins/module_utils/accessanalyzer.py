@@ -25,7 +25,6 @@ try:
 except ImportError:
     botocore = None  # handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.common import paginate_all
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import ACCESS_DENIED_CODES
@@ -35,6 +34,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.errors import V
 from ansible_collections.seed.aws_migration.plugins.module_utils.iam import policy_document
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import TRANSIENT_CODES
+from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry_on
 
 # ---------------------------------------------------------------------------------------------
 # Pure part: no AWS call below until the wrappers.
@@ -314,8 +314,7 @@ def unavailable_reason(error):
 H = error_handler()  # IAM's NoSuchEntity is in MISSING_CODES already
 
 # ``retries.retry`` without the bare "500" (see the module docstring).
-retry_validate = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20,
-                                           catch_extra_error_codes=sorted(TRANSIENT_CODES - {"500"}))
+retry_validate = retry_on(sorted(TRANSIENT_CODES - {"500"}))
 
 
 @H.common_error_handler("validate policy with IAM Access Analyzer")

@@ -20,8 +20,9 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.errors import S
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import text_tags
 
 # botocore's own retry layer is switched off for our clients: every call goes through one of our
-# wrappers, which retry with AWSRetry (throttling and transient 5xx), and creates that are not
-# idempotent on the AWS side are retried only after checking that the first attempt left nothing.
+# wrappers, which retry throttling, transient 5xx and connection failures (``retries.py``), and creates
+# that are not idempotent on the AWS side are retried only after checking that the first attempt left
+# nothing.
 # A user's ``aws_config`` is merged over this and wins.
 _CLIENT_CONFIG = {"retries": {"total_max_attempts": 1}}
 

@@ -1,9 +1,37 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the seed.aws_migration collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The two retry decorators every API wrapper uses (built on amazon.aws's AWSRetry)."""
+"""The two retry decorators every API wrapper uses (built on amazon.aws's AWSRetry).
+
+Our clients make one attempt per call (``modules._CLIENT_CONFIG``): botocore would repeat any call
+after a connection failure, creates without an idempotency token included. These decorators decide
+instead, per call:
+
+- error codes (AWSRetry): throttling and transient 5xx;
+- connection failures (botocore raises them instead of a response, and AWSRetry only looks at
+  ClientError): ``NOT_SENT_ERRORS`` (AWS never saw the request) are repeated for every call;
+  ``NO_ANSWER_ERRORS`` (the request went out, no answer came back: it may have been carried out) only
+  for calls that are safe to repeat. A create without a token raises them, and ``is_transient`` tells
+  ``tagging.create_once`` to look for the resource before another attempt.
+
+A TLS failure is not retried: a bad certificate does not get better.
+"""
 
 import functools
+import random
+import time
+
+try:
+    from botocore.exceptions import ConnectionClosedError
+    from botocore.exceptions import ConnectTimeoutError
+    from botocore.exceptions import EndpointConnectionError
+    from botocore.exceptions import ProxyConnectionError
+    from botocore.exceptions import ReadTimeoutError
+except ImportError:  # handled by AnsibleAWSModule
+    NOT_SENT_ERRORS = NO_ANSWER_ERRORS = ()
+else:
+    NOT_SENT_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError)
+    NO_ANSWER_ERRORS = (ConnectionClosedError, ReadTimeoutError)
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -28,17 +56,60 @@ class _ThrottlingRetry(AWSRetry):
         return response_code in THROTTLING_CODES
 
 
-# Reads, deletes, and writes that are idempotent on the AWS side (ClientToken, put/modify/replace).
-retry = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=list(TRANSIENT_CODES))
+# A connection failure is retried this many times, after 0.5-1 s, 1-2 s, then 2-4 s (botocore's own
+# default is 4 attempts too).
+CONNECTION_RETRIES = 3
 
-# Creates with no idempotency token: a transient 5xx may follow a create that did happen, so the
-# caller looks the resource up by its identity tags before trying again (``create_once``).
-retry_throttling = _ThrottlingRetry.jittered_backoff(retries=10, delay=1, max_delay=20)
+
+def _retry_connection(errors):
+    """Repeat the call after any of ``errors``, ``CONNECTION_RETRIES`` times with a jittered back-off."""
+
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for attempt in range(CONNECTION_RETRIES):
+                try:
+                    return func(*args, **kwargs)
+                except errors:
+                    time.sleep(random.uniform(0.5, 1.0) * 2 ** attempt)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def retry_on(codes, connection_errors=NOT_SENT_ERRORS + NO_ANSWER_ERRORS):
+    """A retry decorator for ``codes`` (AWSRetry, up to 10 attempts, 1-20 s) and ``connection_errors``."""
+    by_code = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=list(codes))
+    by_connection = _retry_connection(connection_errors)
+
+    def decorator(func):
+        return by_connection(by_code(func))
+
+    return decorator
+
+
+# Reads, deletes, and writes that are idempotent on the AWS side (ClientToken, put/modify/replace).
+retry = retry_on(TRANSIENT_CODES)
+
+# Creates with no idempotency token: a transient 5xx or a connection closed without an answer may
+# follow a create that did happen, so the caller looks the resource up by its identity tags before
+# trying again (``create_once``). Throttling and a connection never made are safe to repeat here.
+_by_throttling = _ThrottlingRetry.jittered_backoff(retries=10, delay=1, max_delay=20)
+_by_not_sent = _retry_connection(NOT_SENT_ERRORS)
+
+
+def retry_throttling(func):
+    return _by_not_sent(_by_throttling(func))
 
 
 def is_transient(error):
-    """True for a botocore ClientError (or our wrapper of one) that a later attempt may not repeat."""
+    """True for a botocore error (or our wrapper of one) that a later attempt may not repeat: a transient
+    error code, or a connection that failed or closed without an answer."""
     exc = getattr(error, "exception", None) or error
+    if isinstance(exc, NOT_SENT_ERRORS + NO_ANSWER_ERRORS):
+        return True
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code")) in TRANSIENT_CODES
 

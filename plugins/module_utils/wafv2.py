@@ -14,7 +14,6 @@ filled in, so AWS's own defaults never look like a change.
 import copy
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import error_handler
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import SeedAWSError
@@ -22,6 +21,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.errors import V
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import TRANSIENT_CODES
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import already_done
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry
+from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry_on
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import retry_throttling
 
 # --- limits AWS documents (WAFV2 API reference, 2024+) -----------------------------------------------
@@ -399,8 +399,7 @@ LOCK_CODE = "WAFOptimisticLockException"
 # AWS needs a moment before a new web ACL (or a just-disassociated one) can be used by the next call.
 UNAVAILABLE_CODES = ["WAFUnavailableEntityException", "WAFAssociatedItemException"]
 
-retry_unavailable = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20,
-                                              catch_extra_error_codes=list(TRANSIENT_CODES) + UNAVAILABLE_CODES)
+retry_unavailable = retry_on(list(TRANSIENT_CODES) + UNAVAILABLE_CODES)
 
 
 H = error_handler(*WAF_MISSING_CODES)

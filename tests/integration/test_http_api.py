@@ -172,20 +172,24 @@ def test_full_api_lifecycle(clean_aws, ansible, backend):
     assert logs.describe_log_groups(logGroupNamePrefix="/seed/it-api")["logGroups"] == []
 
 
-def test_lost_responses_to_creates_make_no_duplicates(clean_aws, backend, fault_proxy, ansible_factory, ansible):
-    """The first answer to every create is lost (carried out, then answered with a 500): the API, VPC link,
-    integration, routes, stage, domain name and API mapping still exist once each. Only CreateApi and
-    CreateVpcLink had idempotent retries before; an integration was made twice, a route or stage retry failed
-    with a conflict. (Not the authorizer's create: finding it after a lost answer takes GetAuthorizers, which
-    the local AWS lacks; the same code path is the routes'.)"""
+@pytest.mark.parametrize("fault", ["lost-response", "dropped-after-forward"])
+def test_lost_responses_to_creates_make_no_duplicates(clean_aws, backend, fault_proxy, ansible_factory, ansible,
+                                                      fault):
+    """The first answer to every create is lost (carried out, then answered with a 500, or the connection
+    closed with no answer): the API, VPC link, integration, routes, stage, domain name and API mapping still
+    exist once each. Only CreateApi and CreateVpcLink had idempotent retries before; an integration was made
+    twice, a route or stage retry failed with a conflict; a closed connection failed the run. (Not the
+    authorizer's create: finding it after a lost answer takes GetAuthorizers, which the local AWS lacks; the
+    same code path is the routes'.)"""
     fault_proxy.set_rate(0.0, lost_rate=0.0)
-    fault_proxy.lose_once(r"POST /v2/apis", r"POST /v2/vpclinks", r"POST /v2/apis/[^/]+/integrations",
-                          r"POST /v2/apis/[^/]+/routes", r"POST /v2/apis/[^/]+/stages", r"POST /v2/domainnames",
-                          r"POST /v2/domainnames/[^/]+/apimappings")
+    patterns = (r"POST /v2/apis", r"POST /v2/vpclinks", r"POST /v2/apis/[^/]+/integrations",
+                r"POST /v2/apis/[^/]+/routes", r"POST /v2/apis/[^/]+/stages", r"POST /v2/domainnames",
+                r"POST /v2/domainnames/[^/]+/apimappings")
+    (fault_proxy.lose_once if fault == "lost-response" else fault_proxy.drop_once)(*patterns)
     args = full_args(backend)
     created = ansible_factory(fault_proxy.endpoint_url).module("http_api", args)
     assert not created.get("failed"), created.get("msg")
-    assert fault_proxy.stats()["injected_by_code"].get("lost-response") == 7, fault_proxy.stats()
+    assert fault_proxy.stats()["injected_by_code"] == {fault: 7}, fault_proxy.stats()
     client = apigw(clean_aws)
     (found,) = client.get_apis()["Items"]
     assert len(client.get_vpc_links()["Items"]) == 1

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError
 from support.servers import TOOLS_DIR, FaultProxy, LocalAwsServer, boto3_client, http_json
 
 NO_RETRIES = {"total_max_attempts": 1}
@@ -194,6 +194,33 @@ def test_fault_proxy_rate_can_be_changed(clean_aws: LocalAwsServer, fault_proxy:
         ec2.describe_vpcs()
     stats = fault_proxy.stats()
     assert (stats["forwarded"], stats["injected"], stats["rate"]) == (10, 1, 1.0)
+
+
+def test_fault_proxy_drops_connections_before_and_after_forwarding(
+    clean_aws: LocalAwsServer, fault_proxy: FaultProxy
+) -> None:
+    """A dropped connection reaches botocore as ConnectionClosedError; ``drop_once`` carries the request out."""
+    ec2 = boto3_client("ec2", fault_proxy.endpoint_url, retries=NO_RETRIES)
+    fault_proxy.set_rate(0.0, drop_rate=0.5)
+    dropped = 0
+    for _attempt in range(40):
+        try:
+            ec2.describe_vpcs()
+        except ConnectionClosedError:
+            dropped += 1
+    stats = fault_proxy.stats()
+    by_code = stats["injected_by_code"]
+    assert 8 <= dropped <= 32 and dropped == stats["injected"], stats
+    assert by_code.get("dropped-after-forward", 0) > 0 and by_code.get("dropped-before-forward", 0) > 0, stats
+    assert clean_aws.requests()["total"] == stats["forwarded"]
+    assert stats["forwarded"] == 40 - by_code["dropped-before-forward"], "a drop after forwarding is carried out"
+
+    fault_proxy.set_rate(0.0, drop_rate=0.0)
+    fault_proxy.drop_once(r"POST /")
+    with pytest.raises(ConnectionClosedError):
+        ec2.create_vpc(CidrBlock="10.30.0.0/16")
+    assert [v["CidrBlock"] for v in ec2.describe_vpcs()["Vpcs"] if v["CidrBlock"] == "10.30.0.0/16"] == [
+        "10.30.0.0/16"]
 
 
 def test_retries_absorb_faults_without_duplicate_writes(

@@ -189,10 +189,15 @@ class FaultProxy(ToolProcess):
         """Lose the answer of the first request matching each regular expression over "METHOD /path"."""
         self.call("POST", "/_proxy/config", {"lose_once": list(patterns)})
 
-    def set_rate(self, rate: float, lost_rate: float | None = None) -> None:
-        """Change the fault rate (and the lost-response rate) at runtime."""
-        config = {"rate": rate} if lost_rate is None else {"rate": rate, "lost_rate": lost_rate}
-        self.call("POST", "/_proxy/config", config)
+    def drop_once(self, *patterns: str) -> None:
+        """Carry out the first request matching each regular expression over "METHOD /path", then close
+        its connection without an answer."""
+        self.call("POST", "/_proxy/config", {"drop_once": list(patterns)})
+
+    def set_rate(self, rate: float, lost_rate: float | None = None, drop_rate: float | None = None) -> None:
+        """Change the fault rate (and the lost-response and dropped-connection rates) at runtime."""
+        config = {"rate": rate, "lost_rate": lost_rate, "drop_rate": drop_rate}
+        self.call("POST", "/_proxy/config", {k: v for k, v in config.items() if v is not None})
 
 
 # --------------------------------------------------------------------------

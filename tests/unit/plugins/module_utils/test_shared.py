@@ -5,6 +5,10 @@
 
 import pytest
 from botocore.exceptions import ClientError
+from botocore.exceptions import ConnectionClosedError
+from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import SSLError
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import changed_paths
@@ -12,6 +16,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.errors import S
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import WaitFailedError
 from ansible_collections.seed.aws_migration.plugins.module_utils.errors import WaitTimeoutError
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import already_done
+from ansible_collections.seed.aws_migration.plugins.module_utils import retries
 from ansible_collections.seed.aws_migration.plugins.module_utils.retries import is_transient
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import create_once
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import resource_tags
@@ -107,6 +112,80 @@ def test_transient_classification():
     assert is_transient(client_error("RequestLimitExceeded"))
     assert is_transient(SeedAWSError(message="m", exception=client_error("500")))
     assert not is_transient(client_error("InvalidParameterValue"))
+
+
+URL = "https://ec2.us-east-1.amazonaws.com/"
+
+
+def flaky(*failures):
+    """A call failing with ``failures`` in turn, then answering "done"; ``calls`` counts the attempts."""
+    pending = list(failures)
+
+    def call():
+        call.calls += 1
+        if pending:
+            raise pending.pop(0)
+        return "done"
+
+    call.calls = 0
+    return call
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    slept = []
+    monkeypatch.setattr(retries.time, "sleep", slept.append)
+    return slept
+
+
+def test_retry_repeats_a_call_after_a_connection_failure(sleeps):
+    """Our clients make one attempt (botocore's retries are off): ``retry`` repeats connection failures,
+    whether the request was sent or not, with a growing jittered back-off."""
+    call = flaky(ConnectionClosedError(endpoint_url=URL), ReadTimeoutError(endpoint_url=URL),
+                 EndpointConnectionError(endpoint_url=URL))
+    assert retries.retry(call)() == "done"
+    assert call.calls == 4
+    assert 0.5 <= sleeps[0] <= 1 and 1 <= sleeps[1] <= 2 and 2 <= sleeps[2] <= 4
+
+
+def test_retry_gives_up_after_its_connection_attempts(sleeps):
+    call = flaky(*[ConnectionClosedError(endpoint_url=URL)] * (retries.CONNECTION_RETRIES + 1))
+    with pytest.raises(ConnectionClosedError):
+        retries.retry(call)()
+    assert call.calls == retries.CONNECTION_RETRIES + 1
+
+
+def test_retry_does_not_repeat_tls_failures(sleeps):
+    call = flaky(SSLError(endpoint_url=URL, error="certificate verify failed"))
+    with pytest.raises(SSLError):
+        retries.retry(call)()
+    assert call.calls == 1 and sleeps == []
+
+
+def test_creates_without_a_token_repeat_only_requests_never_sent(sleeps):
+    """A connection never made is repeated; one closed after the request went out is not (the create may
+    have happened: ``create_once`` looks first), and counts as transient for it."""
+    never_sent = flaky(EndpointConnectionError(endpoint_url=URL))
+    assert retries.retry_throttling(never_sent)() == "done"
+    assert never_sent.calls == 2
+    no_answer = flaky(ConnectionClosedError(endpoint_url=URL))
+    with pytest.raises(ConnectionClosedError):
+        retries.retry_throttling(no_answer)()
+    assert no_answer.calls == 1
+    assert is_transient(SeedAWSError(message="m", exception=ConnectionClosedError(endpoint_url=URL)))
+    assert is_transient(ReadTimeoutError(endpoint_url=URL))
+    assert not is_transient(SSLError(endpoint_url=URL, error="x"))
+
+
+def test_create_once_adopts_what_a_dropped_connection_created():
+    calls = []
+
+    def create():
+        calls.append("create")
+        raise SeedAWSError(message="Failed to create VPC", exception=ConnectionClosedError(endpoint_url=URL))
+
+    assert create_once(create, lambda: {"VpcId": "vpc-3"}) == {"VpcId": "vpc-3"}
+    assert calls == ["create"]
 
 
 def test_already_done_treats_duplicate_as_success():
