@@ -11,7 +11,8 @@
 * UpdateStage: moto 5.2.5 does not have it (NotImplementedError, a 500). Added as API Gateway documents
   it: the fields given change, the others stay; ``DefaultRouteSettings`` and ``AccessLogSettings`` are
   replaced as given, ``RouteSettings`` per route key (a route key not given keeps its settings: they go
-  with DeleteRouteSettings), ``StageVariables`` per variable.
+  with DeleteRouteSettings), ``StageVariables`` per variable. A route key in ``RouteSettings`` that is
+  not a route of the API is refused (404 NotFoundException), as API Gateway refuses it.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def _patch_update_stage() -> None:
     from datetime import datetime
     from urllib.parse import unquote
 
+    from moto.apigatewayv2.exceptions import APIGatewayV2Error
     from moto.apigatewayv2.responses import ApiGatewayV2Response
 
     if getattr(getattr(ApiGatewayV2Response, "update_stage", None), "_seed_patched", False):
@@ -83,6 +85,13 @@ def _patch_update_stage() -> None:
         api_id = self.path.split("/")[-3]
         stage = self.apigatewayv2_backend.get_stage(api_id, unquote(self.path.split("/")[-1]))
         changes = json.loads(self.body or "{}")
+        keys = {route.route_key for route in self.apigatewayv2_backend.get_api(api_id).get_routes()}
+        for key in changes.get("routeSettings") or {}:
+            if key not in keys:
+                error = APIGatewayV2Error("NotFoundException",
+                                          f"Unable to find Route by key {key} within the provided RouteSettings")
+                error.code = 404
+                raise error
         if "defaultRouteSettings" in changes:
             stage.default_route_settings = changes["defaultRouteSettings"]
         if "routeSettings" in changes:

@@ -9,6 +9,7 @@ tests/unit/plugins/modules/test_http_api.py.
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from support.converge import converge
 from support.servers import boto3_client
@@ -153,10 +154,24 @@ def test_full_api_lifecycle(clean_aws, ansible, backend):
             stage["DefaultRouteSettings"]["ThrottlingRateLimit"]) == (300, 150.0)
     assert stage["RouteSettings"]["GET /health"]["ThrottlingRateLimit"] == 5.0  # the route's own: kept
 
+    # a new route with its own throttling: the route is made before the stage names it (API Gateway, and the
+    # local AWS's UpdateStage, refuse route settings for a route key the API does not have)
+    with pytest.raises(ClientError, match="NotFoundException"):
+        client.update_stage(ApiId=api_id, StageName="$default",
+                            RouteSettings={"GET /nowhere": {"ThrottlingBurstLimit": 1, "ThrottlingRateLimit": 1.0}})
+    routed_args = dict(updated_args, stage=dict(args["stage"], throttling={"burst_limit": 300, "rate_limit": 150}),
+                       routes=updated_args["routes"] + [{"key": "GET /limited",
+                                                         "throttling": {"burst_limit": 3, "rate_limit": 2}}])
+    routed = converge(ansible, clean_aws, routed_args, "http_api")
+    assert routed["actions"] == ["create route GET /limited on HTTP API it-api",
+                                 "update stage $default of HTTP API it-api: route_throttling"], routed["actions"]
+    stage = client.get_stage(ApiId=api_id, StageName="$default")
+    assert stage["RouteSettings"]["GET /limited"]["ThrottlingRateLimit"] == 2.0
+
     # the info module reads it back in the same shape
     info = ansible.module("http_api_info", {"names": ["it-api"]})
     assert info["http_apis"][0]["id"] == api_id
-    assert set(info["http_apis"][0]["routes"]) == set(after["routes"])
+    assert set(info["http_apis"][0]["routes"]) == set(after["routes"]) | {"GET /limited"}
 
     gone = converge(ansible, clean_aws, {"name": "it-api", "state": "absent"}, "http_api")
     assert gone["actions"] == [
