@@ -190,13 +190,23 @@ def bootstrap_vars(extra: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def release_vars(extra: dict[str, Any]) -> dict[str, Any]:
     """The scenario's second run: what a deployer changes on a running stack - a new release of both images
-    (new task definitions, UpdateService) and the repositories' settings (lifecycle, tag mutability
-    exceptions, tags): the update paths a cold run and a no-op never take."""
+    (new task definitions, UpdateService), the repositories' settings (lifecycle, tag mutability
+    exceptions, tags) and two routing rules on the public load balancer (the local inventory has none while
+    the HTTP API is on): the update paths a cold run and a no-op never take."""
     images = {f"seed/{app}": {"pinned": IMAGE.replace("a" * 64, "b" * 64).format(app)} for app in ("frontend", "backend")}
     repositories = [{"name": f"seed/{app}", "lifecycle": {"keep_tagged": 20, "expire_untagged_days": 3},
                      "image_tag_mutability_exclusions": ["latest"], "tags": {"release": "2"}}
                     for app in ("frontend", "backend")]
-    return dict(extra, registry_outputs=images, registry_repositories=repositories, platform_tags={"release": "2"})
+    return dict(extra, registry_outputs=images, registry_repositories=repositories, platform_tags={"release": "2"},
+                platform_rules=RELEASE_RULES)
+
+
+# Routing rules of the public load balancer: two made by the release run; the settings run changes the
+# first one's conditions (ModifyRule) and drops the second (DeleteRule, when site.yml prunes).
+RELEASE_RULES = [{"target_group": "local-frontend", "host_headers": ["www.local.seed.example"]},
+                 {"target_group": "local-frontend", "path_patterns": ["/static/*"]}]
+SETTINGS_RULES = [{"target_group": "local-frontend", "host_headers": ["www.local.seed.example"],
+                   "path_patterns": ["/app/*"]}]
 
 
 def local_inventory(name: str) -> dict[str, Any]:
@@ -211,9 +221,10 @@ def settings_vars(extra: dict[str, Any]) -> dict[str, Any]:
     update paths are recorded (a policy made from creates alone refuses them): the NAT mode and the flow-log
     retention (routes replaced, NAT gateways deleted, EIPs released), tags added and removed in every layer,
     Container Insights and the capacity provider strategy, a target group's health check, the load balancer's
-    deletion protection, the web ACL's rate limit, the HTTP API's throttling and CORS, a secret's description,
-    the DNS health check's threshold, GuardDuty's publishing frequency, the incident severity and e-mail
-    address, an autoscaling target. Each is the local inventory's (or a role default's) value changed; extra
+    deletion protection, its HTTPS listener's TLS policy and its routing rules (one changed, one removed), the
+    web ACL's rate limit, the HTTP API's throttling and CORS, a secret's description, the DNS health check's
+    threshold, GuardDuty's publishing frequency, the incident severity and e-mail address, an autoscaling
+    target. Each is the local inventory's (or a role default's) value changed; extra
     vars replace a whole variable."""
     network = local_inventory("network.yml")
     networks = [dict(n, nat_mode="single", flow_logs=dict(n["flow_logs"], retention_days=14))
@@ -229,7 +240,8 @@ def settings_vars(extra: dict[str, Any]) -> dict[str, Any]:
                 platform_default_capacity_provider_strategy=[
                     {"capacity_provider": "FARGATE", "weight": 1, "base": 2},
                     {"capacity_provider": "FARGATE_SPOT", "weight": 3}],
-                platform_deletion_protection=True,
+                platform_deletion_protection=True, platform_ssl_policy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+                platform_rules=SETTINGS_RULES,
                 platform_web_acl={"state": "present", "rate_limit": {"limit": 1000}},
                 api_throttling={"burst_limit": 200, "rate_limit": 100}, api_tags=owner,
                 api_cors={"allow_origins": ["https://app.local.seed.example"], "allow_methods": ["GET"]},

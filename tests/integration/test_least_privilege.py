@@ -155,6 +155,9 @@ def test_site_and_teardown_converge_with_only_the_deployer_policy(enforced, tmp_
 
     calls = deployer_policy.load_recording(recording)
     assert not [c for c in calls if c["error"] in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")]
+    # the listener and routing-rule update paths ran (the local inventory has no rule while the HTTP API is on)
+    elb = {c["operation"] for c in calls if c["service"] == "elbv2"}
+    assert {"CreateRule", "ModifyRule", "DeleteRule", "ModifyListener"} <= elb, sorted(elb)
     # every recorded call is allowed by the SHIPPED document, resources and conditions (tags, the roles'
     # permissions boundary) included
     assert deployer_policy.evaluate(shipped, calls) == []
