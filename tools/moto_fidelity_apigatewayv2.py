@@ -13,6 +13,11 @@
   replaced as given, ``RouteSettings`` per route key (a route key not given keeps its settings: they go
   with DeleteRouteSettings), ``StageVariables`` per variable. A route key in ``RouteSettings`` that is
   not a route of the API is refused (404 NotFoundException), as API Gateway refuses it.
+* UpdateApi: API Gateway merges an update - a field not given keeps its value (live-probed for the
+  top-level fields, go-to-k/cdkd PR #1163) - and moto does that for the top-level fields too, but
+  replaces ``CorsConfiguration`` whole. Whether API Gateway also merges the fields inside it is not
+  documented: the local AWS merges them (a CORS field not given keeps its value), the stricter of the
+  two, so a module that removes a CORS field must work under both (DeleteCorsConfiguration first).
 """
 
 from __future__ import annotations
@@ -70,6 +75,22 @@ def _patch_route_update() -> None:
     Route.update = update
 
 
+def _patch_api_update() -> None:
+    from moto.apigatewayv2.models import Api
+
+    original = Api.update
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def update(self, api_key_selection_expression, cors_configuration, *args, **kwargs):  # type: ignore
+        if cors_configuration is not None and self.cors_configuration:
+            cors_configuration = dict(self.cors_configuration, **cors_configuration)
+        original(self, api_key_selection_expression, cors_configuration, *args, **kwargs)
+
+    update._seed_patched = True  # type: ignore[attr-defined]
+    Api.update = update
+
+
 def _patch_update_stage() -> None:
     import json
     from datetime import datetime
@@ -115,4 +136,5 @@ def apply() -> None:
     """Apply the apigatewayv2 patches (idempotent)."""
     _patch_domain_name()
     _patch_route_update()
+    _patch_api_update()
     _patch_update_stage()

@@ -132,7 +132,10 @@ options:
         description: Authorizer name. Not set - C(<name>-jwt).
         type: str
   cors:
-    description: CORS of the API. Not set - no CORS configuration.
+    description:
+      - CORS of the API. Not set - no CORS configuration.
+      - A field not given is not set; one given before and no longer given is cleared (the configuration is
+        deleted and set again, since an API update keeps the fields it is not given).
     type: dict
     suboptions:
       allow_origins:
@@ -651,6 +654,12 @@ class ApiManager:
             changes["Description"] = after["description"]
         if before["cors"] != after["cors"] and after["cors"]:
             changes["CorsConfiguration"] = api.cors_to_api(self.params["cors"])
+            # UpdateApi merges: a CORS field it is not given keeps its value, so one no longer set goes with the
+            # whole configuration first (an empty list or a zero would be a value, not "not set").
+            dropped = sorted(set(before["cors"] or {}) - set(after["cors"]))
+            if dropped:
+                self._do(f"delete CORS configuration of {label} ({', '.join(dropped)} no longer set)",
+                         api.delete_cors_configuration, self.client, api_id)
         if changes:
             obs.api = self._do(f"update {label}: {', '.join(sorted(changes))}", api.update_api, self.client,
                                api_id, **changes) or obs.api

@@ -168,6 +168,17 @@ def test_full_api_lifecycle(clean_aws, ansible, backend):
     stage = client.get_stage(ApiId=api_id, StageName="$default")
     assert stage["RouteSettings"]["GET /limited"]["ThrottlingRateLimit"] == 2.0
 
+    # CORS fields no longer given are cleared: UpdateApi merges what it is given (the local AWS merges the CORS
+    # fields too, see tools/moto_fidelity_apigatewayv2.py), so the configuration is deleted, then set again
+    cors_args = dict(routed_args, cors={"allow_origins": ["https://shop.example.com"], "allow_methods": ["GET"]})
+    trimmed = converge(ansible, clean_aws, cors_args, "http_api")
+    assert trimmed["actions"] == [
+        "delete CORS configuration of HTTP API it-api (AllowHeaders, MaxAge no longer set)",
+        "update HTTP API it-api: CorsConfiguration"], trimmed["actions"]
+    assert client.get_api(ApiId=api_id)["CorsConfiguration"] == {"AllowOrigins": ["https://shop.example.com"],
+                                                                 "AllowMethods": ["GET"]}
+    assert ansible.module("http_api", cors_args)["changed"] is False
+
     # the info module reads it back in the same shape
     info = ansible.module("http_api_info", {"names": ["it-api"]})
     assert info["http_apis"][0]["id"] == api_id
