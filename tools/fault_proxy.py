@@ -327,12 +327,13 @@ class ProxyHandler(BaseHTTPRequestHandler):
         kind = None if path.startswith(PASSTHROUGH_PREFIXES) else (
             self.server.plan.once_now(f"{self.command} {path}") or self.server.plan.draw())
         if kind == "lost":
-            self.forward(body, relay=False)
-            self.inject("internal", body, query, label="lost-response")
-        elif kind in ("drop-after", "drop-before"):
-            if kind == "drop-after":
-                self.forward(body, relay=False)
-            self.drop("dropped-after-forward" if kind == "drop-after" else "dropped-before-forward")
+            if self.forward(body, relay=False):
+                self.inject("internal", body, query, label="lost-response")
+        elif kind == "drop-after":
+            if self.forward(body, relay=False):
+                self.drop("dropped-after-forward")
+        elif kind == "drop-before":
+            self.drop("dropped-before-forward")
         elif kind:
             self.inject(kind, body, query)
         else:
@@ -351,8 +352,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         """Whether the client framed a body (possibly empty)."""
         return "Content-Length" in self.headers or "Transfer-Encoding" in self.headers
 
-    def forward(self, body: bytes, relay: bool = True) -> None:
-        """Relay the request to the upstream and (unless ``relay`` is false) its answer back."""
+    def forward(self, body: bytes, relay: bool = True) -> bool:
+        """Relay the request to the upstream and (unless ``relay`` is false) its answer back; False (and a
+        502 sent to the client) when the upstream could not be reached."""
         conn = http.client.HTTPConnection(*self.server.upstream, timeout=UPSTREAM_TIMEOUT)
         try:
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
@@ -368,12 +370,13 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.send_bytes(
                 502, _common.json_bytes({"message": f"upstream error: {exc}"}), "application/json"
             )
-            return
+            return False
         finally:
             conn.close()
         self.server.stats.forwarded()
         if relay:
             self.relay(response, data)
+        return True
 
     def relay(self, response: http.client.HTTPResponse, data: bytes) -> None:
         """Send the upstream's status, headers and body to the client."""

@@ -11,6 +11,10 @@
    the interface of a subnet it removes and makes one in a subnet it adds. moto 5.2.5 only edits the
    endpoint's subnet list, so with 1. a zone taken out of a network with interface endpoints could never
    lose its subnets.
+4. ``CreateNatGateway`` is idempotent on its ``ClientToken`` on AWS: a repeat with the same token (a retry
+   after an answer that never came) returns the NAT gateway the first request made, and the same token
+   with other parameters is refused (``IdempotentParameterMismatch``). moto 5.2.5 ignores the token and
+   makes a second NAT gateway, whose Elastic IP association then fails (``Resource.AlreadyAssociated``).
 """
 
 from __future__ import annotations
@@ -109,9 +113,39 @@ def _patch_endpoint_subnet_interfaces() -> None:
     VPCEndPoint.modify = modify
 
 
+def _patch_nat_gateway_client_token() -> None:
+    from moto.core.responses import ActionResult
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.responses.nat_gateways import NatGateways
+
+    original = NatGateways.create_nat_gateway
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def create_nat_gateway(self):  # type: ignore[no-untyped-def]
+        token = self._get_param("ClientToken")
+        request = (self._get_param("SubnetId"), self._get_param("AllocationId"))
+        tokens = self.ec2_backend.__dict__.setdefault("_seed_nat_client_tokens", {})
+        if token and token in tokens:
+            nat_id, made_for = tokens[token]
+            if made_for != request:
+                raise EC2ClientError("IdempotentParameterMismatch",
+                                     f"The client token {token} was used with other parameters.")
+            if nat_id in self.ec2_backend.nat_gateways:
+                return ActionResult({"NatGateway": self.ec2_backend.nat_gateways[nat_id], "ClientToken": token})
+        result = original(self)
+        if token:
+            tokens[token] = (result.result["NatGateway"].id, request)
+        return result
+
+    create_nat_gateway._seed_patched = True  # type: ignore[attr-defined]
+    NatGateways.create_nat_gateway = create_nat_gateway
+
+
 def apply() -> None:
     """Apply every EC2 patch (idempotent)."""
     _patch_delete_subnet()
     _patch_delete_security_group()
     _patch_nat_gateway_interface_released()
     _patch_endpoint_subnet_interfaces()
+    _patch_nat_gateway_client_token()

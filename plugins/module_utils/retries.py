@@ -25,13 +25,19 @@ try:
     from botocore.exceptions import ConnectionClosedError
     from botocore.exceptions import ConnectTimeoutError
     from botocore.exceptions import EndpointConnectionError
+    from botocore.exceptions import IncompleteReadError
     from botocore.exceptions import ProxyConnectionError
     from botocore.exceptions import ReadTimeoutError
+    from botocore.exceptions import ResponseStreamingError
 except ImportError:  # handled by AnsibleAWSModule
     NOT_SENT_ERRORS = NO_ANSWER_ERRORS = ()
 else:
-    NOT_SENT_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError)
-    NO_ANSWER_ERRORS = (ConnectionClosedError, ReadTimeoutError)
+    # Raised only while connecting (urllib3's NewConnectionError / ConnectTimeoutError).
+    NOT_SENT_ERRORS = (EndpointConnectionError, ConnectTimeoutError)
+    # The request may have gone out. A proxy error too: urllib3 reports a connection through a proxy that
+    # closes after the request was sent as a ProxyError. A body cut short is an answer lost on the way.
+    NO_ANSWER_ERRORS = (ConnectionClosedError, ReadTimeoutError, ProxyConnectionError, ResponseStreamingError,
+                        IncompleteReadError)
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -105,10 +111,11 @@ def retry_throttling(func):
 
 
 def is_transient(error):
-    """True for a botocore error (or our wrapper of one) that a later attempt may not repeat: a transient
-    error code, or a connection that failed or closed without an answer."""
+    """True for a botocore error (or our wrapper of one) after which the request may or may not have been
+    carried out, and a later attempt may succeed: a transient error code, or a connection closed without
+    an answer. (A connection never made has been retried by the decorator already.)"""
     exc = getattr(error, "exception", None) or error
-    if isinstance(exc, NOT_SENT_ERRORS + NO_ANSWER_ERRORS):
+    if isinstance(exc, NO_ANSWER_ERRORS):
         return True
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code")) in TRANSIENT_CODES

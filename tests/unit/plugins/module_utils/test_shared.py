@@ -6,8 +6,12 @@
 import pytest
 from botocore.exceptions import ClientError
 from botocore.exceptions import ConnectionClosedError
+from botocore.exceptions import ConnectTimeoutError
 from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import IncompleteReadError
+from botocore.exceptions import ProxyConnectionError
 from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ResponseStreamingError
 from botocore.exceptions import SSLError
 
 from ansible_collections.seed.aws_migration.plugins.module_utils.diff import build_diff
@@ -115,6 +119,16 @@ def test_transient_classification():
 
 
 URL = "https://ec2.us-east-1.amazonaws.com/"
+# What botocore raises instead of an answer: never sent (raised while connecting) ...
+NOT_SENT = [EndpointConnectionError(endpoint_url=URL), ConnectTimeoutError(endpoint_url=URL)]
+# ... and sent, with no (whole) answer: the request may have been carried out.
+NO_ANSWER = [ConnectionClosedError(endpoint_url=URL), ReadTimeoutError(endpoint_url=URL),
+             ProxyConnectionError(proxy_url="http://proxy:3128"), ResponseStreamingError(error="reset"),
+             IncompleteReadError(actual_bytes=10, expected_bytes=20)]
+
+
+def ids(errors):
+    return [type(e).__name__ for e in errors]
 
 
 def flaky(*failures):
@@ -138,11 +152,16 @@ def sleeps(monkeypatch):
     return slept
 
 
-def test_retry_repeats_a_call_after_a_connection_failure(sleeps):
+def test_the_two_families_cover_every_connection_error_and_do_not_overlap():
+    assert set(retries.NOT_SENT_ERRORS) == {type(e) for e in NOT_SENT}
+    assert set(retries.NO_ANSWER_ERRORS) == {type(e) for e in NO_ANSWER}
+
+
+@pytest.mark.parametrize("error", NOT_SENT + NO_ANSWER, ids=ids(NOT_SENT + NO_ANSWER))
+def test_retry_repeats_a_call_after_a_connection_failure(sleeps, error):
     """Our clients make one attempt (botocore's retries are off): ``retry`` repeats connection failures,
     whether the request was sent or not, with a growing jittered back-off."""
-    call = flaky(ConnectionClosedError(endpoint_url=URL), ReadTimeoutError(endpoint_url=URL),
-                 EndpointConnectionError(endpoint_url=URL))
+    call = flaky(error, error, error)
     assert retries.retry(call)() == "done"
     assert call.calls == 4
     assert 0.5 <= sleeps[0] <= 1 and 1 <= sleeps[1] <= 2 and 2 <= sleeps[2] <= 4
@@ -162,27 +181,37 @@ def test_retry_does_not_repeat_tls_failures(sleeps):
     assert call.calls == 1 and sleeps == []
 
 
-def test_creates_without_a_token_repeat_only_requests_never_sent(sleeps):
-    """A connection never made is repeated; one closed after the request went out is not (the create may
-    have happened: ``create_once`` looks first), and counts as transient for it."""
-    never_sent = flaky(EndpointConnectionError(endpoint_url=URL))
-    assert retries.retry_throttling(never_sent)() == "done"
-    assert never_sent.calls == 2
-    no_answer = flaky(ConnectionClosedError(endpoint_url=URL))
-    with pytest.raises(ConnectionClosedError):
-        retries.retry_throttling(no_answer)()
-    assert no_answer.calls == 1
-    assert is_transient(SeedAWSError(message="m", exception=ConnectionClosedError(endpoint_url=URL)))
-    assert is_transient(ReadTimeoutError(endpoint_url=URL))
+@pytest.mark.parametrize("error", NOT_SENT, ids=ids(NOT_SENT))
+def test_creates_without_a_token_repeat_requests_never_sent(sleeps, error):
+    call = flaky(error)
+    assert retries.retry_throttling(call)() == "done"
+    assert call.calls == 2
+    # retried already: not one for create_once to look up and try again
+    assert not is_transient(error) and not is_transient(SeedAWSError(message="m", exception=error))
+
+
+@pytest.mark.parametrize("error", NO_ANSWER, ids=ids(NO_ANSWER))
+def test_creates_without_a_token_do_not_repeat_a_request_that_may_have_been_carried_out(sleeps, error):
+    """The create may have happened: it is not repeated blindly, and counts as transient for ``create_once``,
+    which looks the resource up first."""
+    call = flaky(error)
+    with pytest.raises(type(error)):
+        retries.retry_throttling(call)()
+    assert call.calls == 1 and sleeps == []
+    assert is_transient(error) and is_transient(SeedAWSError(message="m", exception=error))
+
+
+def test_tls_failures_are_not_transient():
     assert not is_transient(SSLError(endpoint_url=URL, error="x"))
 
 
-def test_create_once_adopts_what_a_dropped_connection_created():
+@pytest.mark.parametrize("error", NO_ANSWER, ids=ids(NO_ANSWER))
+def test_create_once_adopts_what_a_dropped_connection_created(error):
     calls = []
 
     def create():
         calls.append("create")
-        raise SeedAWSError(message="Failed to create VPC", exception=ConnectionClosedError(endpoint_url=URL))
+        raise SeedAWSError(message="Failed to create VPC", exception=error)
 
     assert create_once(create, lambda: {"VpcId": "vpc-3"}) == {"VpcId": "vpc-3"}
     assert calls == ["create"]
