@@ -136,6 +136,7 @@ def _patch_nat_gateway_client_token() -> None:
         result = original(self)
         if token:
             tokens[token] = (result.result["NatGateway"].id, request)
+            result.result["ClientToken"] = token  # AWS answers with the token, first time too
         return result
 
     create_nat_gateway._seed_patched = True  # type: ignore[attr-defined]

@@ -343,7 +343,7 @@ def update_api(client, api_id, **params):
     return client.update_api(ApiId=api_id, **params)
 
 
-@H.common_error_handler("delete CORS configuration")
+@H.deletion_error_handler("delete CORS configuration")  # gone already: a retry after a lost answer
 @retry
 def delete_cors_configuration(client, api_id):
     client.delete_cors_configuration(ApiId=api_id)

@@ -652,17 +652,26 @@ class ApiManager:
         changes = {}
         if before["description"] != after["description"]:
             changes["Description"] = after["description"]
+        dropped = []
         if before["cors"] != after["cors"] and after["cors"]:
             changes["CorsConfiguration"] = api.cors_to_api(self.params["cors"])
-            # UpdateApi merges: a CORS field it is not given keeps its value, so one no longer set goes with the
-            # whole configuration first (an empty list or a zero would be a value, not "not set").
-            dropped = sorted(set(before["cors"] or {}) - set(after["cors"]))
+            # UpdateApi merges: a CORS field it is not given keeps its value, so one no longer given goes with the
+            # whole configuration first (a field given empty is sent as such).
+            dropped = sorted(set(before["cors"] or {}) - set(changes["CorsConfiguration"]))
             if dropped:
                 self._do(f"delete CORS configuration of {label} ({', '.join(dropped)} no longer set)",
                          api.delete_cors_configuration, self.client, api_id)
         if changes:
-            obs.api = self._do(f"update {label}: {', '.join(sorted(changes))}", api.update_api, self.client,
-                               api_id, **changes) or obs.api
+            try:
+                obs.api = self._do(f"update {label}: {', '.join(sorted(changes))}", api.update_api, self.client,
+                                   api_id, **changes) or obs.api
+            except SeedAWSError:
+                if dropped:  # not left without CORS: the configuration it had goes back (best effort)
+                    try:
+                        api.update_api(self.client, api_id, CorsConfiguration=obs.api["CorsConfiguration"])
+                    except SeedAWSError:
+                        pass
+                raise
         if before["cors"] and not after["cors"]:
             self._do(f"delete CORS configuration of {label}", api.delete_cors_configuration, self.client, api_id)
         current = obs.api.get("Tags") or {}

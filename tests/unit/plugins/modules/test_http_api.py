@@ -212,9 +212,9 @@ ROUTE_ARGS = [{"key": "ANY /{proxy+}"}, {"key": "GET /health", "authorization": 
                                          "throttling": {"burst_limit": 10, "rate_limit": 5}}]
 
 
-def expect_reads(stubber, stage=None, routes=None, authorizer=None, link=None):
+def expect_reads(stubber, stage=None, routes=None, authorizer=None, link=None, api_item=None):
     stage, routes, authorizer, link = stage or STAGE, routes or ROUTES, authorizer or AUTHORIZER, link or LINK
-    stubber.add_response("get_apis", {"Items": [API]}, {})
+    stubber.add_response("get_apis", {"Items": [api_item or API]}, {})
     stubber.add_response("get_integrations", {"Items": [INTEGRATION]}, {"ApiId": "a1b2c3d4e5"})
     stubber.add_response("get_routes", {"Items": copy.deepcopy(routes)}, {"ApiId": "a1b2c3d4e5"})
     stubber.add_response("get_stage", copy.deepcopy(stage), {"ApiId": "a1b2c3d4e5", "StageName": "$default"})
@@ -466,3 +466,41 @@ def test_every_replaced_link_of_ours_goes_not_only_the_integrations(monkeypatch,
     assert result["actions"] == ["create VPC link shop-api", "update integration of HTTP API shop-api: connection",
                                  "delete VPC link vl1vl2 (shop-api, replaced)",
                                  "delete VPC link vl7vl7 (shop-api, replaced)"]
+
+
+# --- CORS fields no longer given ------------------------------------------------------------------
+CORS_BEFORE = {"AllowOrigins": ["https://shop.example.com"], "AllowHeaders": ["authorization"], "MaxAge": 300}
+
+
+def expect_cors_reads(stubber):
+    # RECORDED: GetApis of the API with a CORS configuration
+    expect_reads(stubber, api_item=dict(API, CorsConfiguration=copy.deepcopy(CORS_BEFORE)))
+
+
+def test_a_cors_field_given_empty_is_sent_empty_without_a_delete(monkeypatch, stubs):
+    stubber = stubs["apigatewayv2"]
+    expect_cors_reads(stubber)
+    wanted = {"AllowOrigins": ["https://shop.example.com"], "AllowHeaders": [], "MaxAge": 300}
+    stubber.add_response("update_api", dict(API, CorsConfiguration=wanted),
+                         {"ApiId": "a1b2c3d4e5", "CorsConfiguration": wanted})
+    result = run_module(monkeypatch, http_api, args(cors={"allow_origins": ["https://shop.example.com"],
+                                                          "allow_headers": [], "max_age": 300}), check_mode=False)
+    assert not result.get("failed"), result.get("msg")
+    assert result["actions"] == ["update HTTP API shop-api: CorsConfiguration"]
+
+
+def test_a_failed_update_after_the_cors_delete_puts_the_old_configuration_back(monkeypatch, stubs):
+    """The configuration is deleted so that the fields no longer given go; when the update that sets the new
+    one is refused, the old one goes back (the API is not left without CORS) and the run fails with the
+    update's error."""
+    stubber = stubs["apigatewayv2"]
+    expect_cors_reads(stubber)
+    stubber.add_response("delete_cors_configuration", {}, {"ApiId": "a1b2c3d4e5"})
+    wanted = {"AllowOrigins": ["https://shop.example.com/app"]}
+    stubber.add_client_error("update_api", "BadRequestException", "Invalid origin", 400,
+                             expected_params={"ApiId": "a1b2c3d4e5", "CorsConfiguration": wanted})
+    stubber.add_response("update_api", dict(API, CorsConfiguration=CORS_BEFORE),
+                         {"ApiId": "a1b2c3d4e5", "CorsConfiguration": CORS_BEFORE})
+    result = run_module(monkeypatch, http_api, args(cors={"allow_origins": ["https://shop.example.com/app"]}),
+                        check_mode=False)
+    assert result.get("failed") and "Invalid origin" in result["msg"], result.get("msg")
