@@ -191,14 +191,18 @@ def bootstrap_vars(extra: dict[str, Any] | None = None) -> dict[str, Any]:
 def release_vars(extra: dict[str, Any]) -> dict[str, Any]:
     """The scenario's second run: what a deployer changes on a running stack - a new release of both images
     (new task definitions, UpdateService), the repositories' settings (lifecycle, tag mutability
-    exceptions, tags) and two routing rules on the public load balancer (the local inventory has none while
-    the HTTP API is on): the update paths a cold run and a no-op never take."""
+    exceptions, tags), two routing rules on the public load balancer (the local inventory has none while
+    the HTTP API is on) and a name added to the certificate (a new certificate, which the HTTPS listener and
+    the API's custom domain move to): the update paths a cold run and a no-op never take."""
     images = {f"seed/{app}": {"pinned": IMAGE.replace("a" * 64, "b" * 64).format(app)} for app in ("frontend", "backend")}
     repositories = [{"name": f"seed/{app}", "lifecycle": {"keep_tagged": 20, "expire_untagged_days": 3},
                      "image_tag_mutability_exclusions": ["latest"], "tags": {"release": "2"}}
                     for app in ("frontend", "backend")]
+    # a name added to the certificate: a new one is requested, and the HTTPS listener and the API's custom
+    # domain move to it (the certificate rotation path)
+    names = local_inventory("dns.yml")["dns_subject_alternative_names"] + ["status.{{ dns_zone_name }}"]
     return dict(extra, registry_outputs=images, registry_repositories=repositories, platform_tags={"release": "2"},
-                platform_rules=RELEASE_RULES)
+                platform_rules=RELEASE_RULES, dns_subject_alternative_names=names)
 
 
 # Routing rules of the public load balancer: two made by the release run; the settings run changes the

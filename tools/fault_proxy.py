@@ -148,10 +148,10 @@ class FaultPlan:
         ``lose_once`` or ``drop_once`` pattern, else None."""
         with self._lock:
             for kind, patterns in self.once.items():
-                for pattern in patterns:
-                    if pattern.fullmatch(request):
-                        patterns.remove(pattern)
-                        return kind
+                found = next((p for p in patterns if p.fullmatch(request)), None)
+                if found is not None:
+                    patterns.remove(found)
+                    return kind
             return None
 
     def draw(self) -> str | None:

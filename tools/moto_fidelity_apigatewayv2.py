@@ -18,6 +18,9 @@
   replaces ``CorsConfiguration`` whole. Whether API Gateway also merges the fields inside it is not
   documented: the local AWS merges them (a CORS field not given keeps its value), the stricter of the
   two, so a module that removes a CORS field must work under both (DeleteCorsConfiguration first).
+* UpdateDomainName: moto 5.2.5 does not have it (a 500). Added as API Gateway documents it: the
+  configurations given replace the old ones (a new certificate: the rotation path), and the domain keeps
+  its regional target (``ApiGatewayDomainName``, ``HostedZoneId``), so the DNS alias stays valid.
 """
 
 from __future__ import annotations
@@ -91,6 +94,36 @@ def _patch_api_update() -> None:
     Api.update = update
 
 
+def _patch_update_domain_name() -> None:
+    import json
+    from urllib.parse import unquote
+
+    from moto.apigatewayv2.responses import ApiGatewayV2Response
+
+    if getattr(getattr(ApiGatewayV2Response, "update_domain_name", None), "_seed_patched", False):
+        return
+
+    def update_domain_name(self):  # type: ignore[no-untyped-def]
+        domain = self.apigatewayv2_backend.get_domain_name(domain_name=unquote(self.path.split("/")[-1]))
+        changes = json.loads(self.body or "{}")
+        if "domainNameConfigurations" in changes:
+            old = (domain.domain_name_configurations or [{}])[0]
+            configurations = []
+            for configuration in changes["domainNameConfigurations"]:
+                configuration = dict(configuration)
+                for key in ("apiGatewayDomainName", "hostedZoneId", "domainNameStatus", "endpointType"):
+                    if key in old:
+                        configuration.setdefault(key, old[key])
+                configurations.append(configuration)
+            domain.domain_name_configurations = configurations
+        if "mutualTlsAuthentication" in changes:
+            domain.mutual_tls_authentication = changes["mutualTlsAuthentication"]
+        return 200, {}, json.dumps(domain.to_json())
+
+    update_domain_name._seed_patched = True  # type: ignore[attr-defined]
+    ApiGatewayV2Response.update_domain_name = update_domain_name
+
+
 def _patch_update_stage() -> None:
     import json
     from datetime import datetime
@@ -137,4 +170,5 @@ def apply() -> None:
     _patch_domain_name()
     _patch_route_update()
     _patch_api_update()
+    _patch_update_domain_name()
     _patch_update_stage()

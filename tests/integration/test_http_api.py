@@ -179,6 +179,17 @@ def test_full_api_lifecycle(clean_aws, ansible, backend):
                                                                  "AllowMethods": ["GET"]}
     assert ansible.module("http_api", cors_args)["changed"] is False
 
+    # certificate rotation: the custom domain moves to the new certificate (UpdateDomainName, added to the local
+    # AWS by tools/moto_fidelity_apigatewayv2.py) and keeps its regional target, so the DNS alias stays valid
+    target = facts["custom_domain"]["target"]
+    new_cert = CERT.replace("0b0f", "1c1f")
+    rotated_args = dict(cors_args, custom_domain=dict(args["custom_domain"], certificate_arn=new_cert))
+    rotated = converge(ansible, clean_aws, rotated_args, "http_api")
+    assert rotated["actions"] == ["update domain name api.shop.example.com: certificate_arn"], rotated["actions"]
+    (configuration,) = client.get_domain_name(DomainName="api.shop.example.com")["DomainNameConfigurations"]
+    assert configuration["CertificateArn"] == new_cert
+    assert configuration["ApiGatewayDomainName"] == target and rotated["http_api"]["custom_domain"]["target"] == target
+
     # the info module reads it back in the same shape
     info = ansible.module("http_api_info", {"names": ["it-api"]})
     assert info["http_apis"][0]["id"] == api_id

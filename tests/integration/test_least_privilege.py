@@ -155,9 +155,11 @@ def test_site_and_teardown_converge_with_only_the_deployer_policy(enforced, tmp_
 
     calls = deployer_policy.load_recording(recording)
     assert not [c for c in calls if c["error"] in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")]
-    # the listener and routing-rule update paths ran (the local inventory has no rule while the HTTP API is on)
-    elb = {c["operation"] for c in calls if c["service"] == "elbv2"}
-    assert {"CreateRule", "ModifyRule", "DeleteRule", "ModifyListener"} <= elb, sorted(elb)
+    # the listener and routing-rule update paths ran (the local inventory has no rule while the HTTP API is on),
+    # and the certificate rotation: the listener's certificate and TLS policy changed, the API's domain moved
+    operations = [c["operation"] for c in calls]
+    assert {"CreateRule", "ModifyRule", "DeleteRule", "UpdateDomainName"} <= set(operations), sorted(set(operations))
+    assert operations.count("ModifyListener") == 2 and operations.count("RequestCertificate") == 2
     # every recorded call is allowed by the SHIPPED document, resources and conditions (tags, the roles'
     # permissions boundary) included
     assert deployer_policy.evaluate(shipped, calls) == []
