@@ -400,38 +400,39 @@ def test_run_killed_halfway_then_rerun_makes_no_duplicates(clean_aws, ansible):
     assert seed_inventory(clean_aws.endpoint_url) == {}
 
 
-def test_converges_through_throttling_and_server_errors(clean_aws, fault_proxy, ansible_factory):
-    """20 % of requests answered with throttling or 5xx by a proxy: same network, no duplicates."""
+def converge_through_faults(clean_aws, fault_proxy, ansible_factory, name, faults_on_rerun=True):
+    """Build a full network through ``fault_proxy`` (the faults it is set to), check it has exactly the wanted
+    resources, then a re-run (with the faults still on, unless ``faults_on_rerun`` is false) changes nothing
+    and a teardown leaves nothing; returns the proxy's stats of the first run."""
     flaky = ansible_factory(fault_proxy.endpoint_url)
-    args = dict(FULL, name="flaky", az_count=3)
+    args = dict(FULL, name=name, az_count=3)
     applied = flaky.module("vpc_network", args)
     assert not applied.get("failed"), applied.get("msg")
-    assert fault_proxy.stats()["injected"] >= 5, fault_proxy.stats()
+    stats = fault_proxy.stats()
     assert seed_inventory(clean_aws.endpoint_url) == expected_network(azs=3, nat=3, tiers=3, endpoints=3,
                                                                       interface=True, flow_logs=True)
+    if not faults_on_rerun:
+        fault_proxy.set_rate(0.0, lost_rate=0.0, drop_rate=0.0)
     again = flaky.module("vpc_network", args)
     assert again["changed"] is False, again["actions"]
-    gone = flaky.module("vpc_network", dict(name="flaky", environment="it", state="absent"))
+    gone = flaky.module("vpc_network", dict(name=name, environment="it", state="absent"))
     assert not gone.get("failed"), gone.get("msg")
     assert seed_inventory(clean_aws.endpoint_url) == {}
+    return stats
+
+
+def test_converges_through_throttling_and_server_errors(clean_aws, fault_proxy, ansible_factory):
+    """20 % of requests answered with throttling or 5xx by a proxy: same network, no duplicates."""
+    stats = converge_through_faults(clean_aws, fault_proxy, ansible_factory, "flaky")
+    assert stats["injected"] >= 5, stats
 
 
 def test_lost_responses_to_creates_make_no_duplicates(clean_aws, fault_proxy, ansible_factory):
     """10 % of requests are carried out but answered with a 500 (the response is lost), plus 10 %
     plain faults: creates without an idempotency token must still happen exactly once."""
     fault_proxy.set_rate(0.1, lost_rate=0.1)
-    flaky = ansible_factory(fault_proxy.endpoint_url)
-    args = dict(FULL, name="lossy", az_count=3)
-    applied = flaky.module("vpc_network", args)
-    assert not applied.get("failed"), applied.get("msg")
-    assert fault_proxy.stats()["injected_by_code"].get("lost-response", 0) >= 5, fault_proxy.stats()
-    assert seed_inventory(clean_aws.endpoint_url) == expected_network(azs=3, nat=3, tiers=3, endpoints=3,
-                                                                      interface=True, flow_logs=True)
-    fault_proxy.set_rate(0.0, lost_rate=0.0)
-    again = flaky.module("vpc_network", args)
-    assert again["changed"] is False, again["actions"]
-    flaky.module("vpc_network", dict(name="lossy", environment="it", state="absent"))
-    assert seed_inventory(clean_aws.endpoint_url) == {}
+    stats = converge_through_faults(clean_aws, fault_proxy, ansible_factory, "lossy", faults_on_rerun=False)
+    assert stats["injected_by_code"].get("lost-response", 0) >= 5, stats
 
 
 def test_dropped_connections_are_retried_without_duplicates(clean_aws, fault_proxy, ansible_factory):
@@ -439,19 +440,8 @@ def test_dropped_connections_are_retried_without_duplicates(clean_aws, fault_pro
     botocore's own retries are off in our clients, so the wrappers retry them (and creates without a
     token look for the resource first). Before, the first dropped connection failed the run."""
     fault_proxy.set_rate(0.0, drop_rate=0.08)
-    flaky = ansible_factory(fault_proxy.endpoint_url)
-    args = dict(FULL, name="dropped", az_count=3)
-    applied = flaky.module("vpc_network", args)
-    assert not applied.get("failed"), applied.get("msg")
-    stats = fault_proxy.stats()
+    stats = converge_through_faults(clean_aws, fault_proxy, ansible_factory, "dropped")
     assert stats["injected"] >= 1, stats  # about 5 with the default seed; at least one with any
-    assert seed_inventory(clean_aws.endpoint_url) == expected_network(azs=3, nat=3, tiers=3, endpoints=3,
-                                                                      interface=True, flow_logs=True)
-    again = flaky.module("vpc_network", args)
-    assert again["changed"] is False, again["actions"]
-    gone = flaky.module("vpc_network", dict(name="dropped", environment="it", state="absent"))
-    assert not gone.get("failed"), gone.get("msg")
-    assert seed_inventory(clean_aws.endpoint_url) == {}
 
 
 def test_local_aws_nat_gateway_create_is_idempotent_on_its_client_token(clean_aws):
