@@ -665,12 +665,14 @@ class ApiManager:
             try:
                 obs.api = self._do(f"update {label}: {', '.join(sorted(changes))}", api.update_api, self.client,
                                    api_id, **changes) or obs.api
-            except SeedAWSError:
+            except SeedAWSError as e:
                 if dropped:  # not left without CORS: the configuration it had goes back (best effort)
                     try:
                         api.update_api(self.client, api_id, CorsConfiguration=obs.api["CorsConfiguration"])
-                    except SeedAWSError:
-                        pass
+                    except SeedAWSError as restore:
+                        raise SeedAWSError(message=f"{e}; the CORS configuration was deleted first and could not be "
+                                                   f"put back ({restore}): {label} has none until a run succeeds",
+                                           exception=e.exception) from e
                 raise
         if before["cors"] and not after["cors"]:
             self._do(f"delete CORS configuration of {label}", api.delete_cors_configuration, self.client, api_id)

@@ -1,7 +1,7 @@
 """http_api against the local AWS (moto 5.2.5 + tools/moto_fidelity_apigatewayv2.py) over HTTP.
 
-moto lacks DeleteRouteSettings, DeleteAccessLogSettings, GetAuthorizers, UpdateDomainName and UpdateApiMapping
-(UpdateStage is added by the fidelity patch): the changes that need them (per-route throttling removed,
+moto lacks DeleteRouteSettings, DeleteAccessLogSettings, GetAuthorizers and UpdateApiMapping (UpdateStage and
+UpdateDomainName are added by the fidelity patch): the changes that need them (per-route throttling removed,
 removing access logs or an override) are tested with recorded responses in
 tests/unit/plugins/modules/test_http_api.py.
 """

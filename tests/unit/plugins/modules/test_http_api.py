@@ -504,3 +504,15 @@ def test_a_failed_update_after_the_cors_delete_puts_the_old_configuration_back(m
     result = run_module(monkeypatch, http_api, args(cors={"allow_origins": ["https://shop.example.com/app"]}),
                         check_mode=False)
     assert result.get("failed") and "Invalid origin" in result["msg"], result.get("msg")
+
+
+def test_a_cors_configuration_that_cannot_be_put_back_is_said(monkeypatch, stubs):
+    stubber = stubs["apigatewayv2"]
+    expect_cors_reads(stubber)
+    stubber.add_response("delete_cors_configuration", {}, {"ApiId": "a1b2c3d4e5"})
+    stubber.add_client_error("update_api", "BadRequestException", "Invalid origin", 400)
+    stubber.add_client_error("update_api", "AccessDeniedException", "not allowed", 403)
+    result = run_module(monkeypatch, http_api, args(cors={"allow_origins": ["https://shop.example.com/app"]}),
+                        check_mode=False)
+    assert result.get("failed") and "Invalid origin" in result["msg"], result.get("msg")
+    assert "could not be put back" in result["msg"] and "not allowed" in result["msg"], result["msg"]
