@@ -12,6 +12,10 @@ documents, never change what our modules send).
    ``ResourceInUseException``; moto deletes it. AWS's ``InUseBy`` also drops a load balancer listener
    once it is deleted; moto's ELBv2 adds the listener (CreateListener with a certificate) and never
    removes it, so listeners moto no longer has are left out before deciding.
+3. ModifyListener with a new certificate: on AWS the listener moves from the old certificate's ``InUseBy``
+   to the new one's (the certificate rotation path). moto changes the listener only, so the new
+   certificate looked unused and the old one used for ever: the listener now counts for the certificates
+   it has, and the new ones are registered.
 """
 
 from __future__ import annotations
@@ -54,15 +58,41 @@ def _patch_dns_validation() -> None:
     CertBundle.check = check
 
 
-def _still_there(arn: str) -> bool:
-    """False for an ELBv2 listener moto no longer has (anything else counts as still there)."""
+def _still_there(arn: str, certificate_arn: str | None = None) -> bool:
+    """False for an ELBv2 listener moto no longer has, or that no longer has ``certificate_arn`` (anything
+    else counts as still there)."""
     if ":elasticloadbalancing:" not in arn or ":listener/" not in arn:
         return True
     from moto.elbv2.models import elbv2_backends
 
     _p, _partition, _service, region, account = arn.split(":")[:5]
     backend = elbv2_backends[account][region]
-    return any(arn in lb.listeners for lb in backend.load_balancers.values())
+    for lb in backend.load_balancers.values():
+        listener = lb.listeners.get(arn)
+        if listener is not None:
+            return certificate_arn is None or certificate_arn in (listener.certificates or [])
+    return False
+
+
+def _patch_modify_listener_certificates() -> None:
+    from moto.acm.models import acm_backends
+    from moto.elbv2.models import ELBv2Backend
+
+    original = ELBv2Backend.modify_listener
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def modify_listener(self, arn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        listener = original(self, arn, *args, **kwargs)
+        backend = acm_backends[self.account_id][self.region_name]
+        for certificate_arn in listener.certificates or []:
+            bundle = backend._certificates.get(certificate_arn)
+            if bundle is not None and arn not in bundle.in_use_by:
+                bundle.in_use_by.append(arn)
+        return listener
+
+    modify_listener._seed_patched = True  # type: ignore[attr-defined]
+    ELBv2Backend.modify_listener = modify_listener
 
 
 def _patch_delete_in_use() -> None:
@@ -82,7 +112,7 @@ def _patch_delete_in_use() -> None:
     def delete_certificate(self, arn):  # type: ignore[no-untyped-def]
         bundle = self._certificates.get(arn)
         if bundle is not None:
-            bundle.in_use_by = [user for user in bundle.in_use_by if _still_there(user)]
+            bundle.in_use_by = [user for user in bundle.in_use_by if _still_there(user, arn)]
         if bundle is not None and bundle.in_use_by:
             raise ResourceInUseException(f"Certificate {arn} in account {self.account_id} is in use.")
         return original(self, arn)
@@ -100,7 +130,7 @@ def _patch_in_use_by() -> None:
         return
 
     def describe(self):  # type: ignore[no-untyped-def]
-        self.in_use_by = [user for user in self.in_use_by if _still_there(user)]
+        self.in_use_by = [user for user in self.in_use_by if _still_there(user, self.arn)]
         return original(self)
 
     describe._seed_patched = True  # type: ignore[attr-defined]
@@ -111,3 +141,4 @@ def apply() -> None:
     _patch_dns_validation()
     _patch_delete_in_use()
     _patch_in_use_by()
+    _patch_modify_listener_certificates()

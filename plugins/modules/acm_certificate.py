@@ -18,6 +18,8 @@ description:
     certificate only while they exist.
   - O(state=absent) deletes the matching certificates and, with a validation zone, their validation records; a
     certificate still in use (load balancer listener, API domain) is kept and the run fails listing its users.
+  - With O(identity), a change of the names requests a new certificate and supersedes the old one (see
+    O(identity)).
 author:
   - Seed platform team (@seed-platform)
 options:
@@ -43,6 +45,17 @@ options:
     default: present
   certificate_arn:
     description: With O(state=absent), the certificate to delete (default every certificate for exactly these names).
+    type: str
+  identity:
+    description:
+      - A name for this certificate that stays when its names change, kept in the tag C(seed:name) (for example the
+        environment and zone). Certificates of this module with the same identity and O(domain_name) but other
+        names are superseded - the ones left by earlier names.
+      - A run deletes the superseded certificates that no resource uses any more; one still in use (the listener or
+        API domain moves to the new certificate later in the same play) is kept, listed in RV(superseded), and
+        deleted by a later run. O(state=absent) deletes them with the current one.
+      - Give each environment its own identity when environments share a domain name.
+      - Without it, certificates left by earlier names stay in ACM.
     type: str
   wait:
     description: Wait until the certificate is C(ISSUED).
@@ -121,6 +134,24 @@ certificate:
     not_after:
       description: End of validity (ISO 8601).
       type: str
+superseded:
+  description:
+    - With O(identity), the superseded certificates still in use and therefore kept (deleted by a later run once free).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    arn:
+      description: ARN of the certificate.
+      type: str
+    subject_alternative_names:
+      description: Its names.
+      type: list
+      elements: str
+    in_use_by:
+      description: ARNs of the resources that still use it.
+      type: list
+      elements: str
 diff:
   description: The names of the certificate and its validation zone, before and after.
   returned: in diff mode
@@ -137,6 +168,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.errors import V
 from ansible_collections.seed.aws_migration.plugins.module_utils.modules import SeedAWSModule
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import TAG_COMPONENT
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import TAG_MANAGED_BY
+from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import TAG_NAME
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_delta
 from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import fail_wait
 from ansible_collections.seed.aws_migration.plugins.module_utils.waiting import wait_for
@@ -166,6 +198,9 @@ def validate(params):
         raise ValidationError("certificate_arn", "only with state=absent")
     if params["wait_timeout"] < 0:
         raise ValidationError("wait_timeout", "must be 0 or more seconds")
+    identity = params.get("identity")
+    if identity is not None and (not identity.strip() or identity != identity.strip() or len(identity) > 256):
+        raise ValidationError("identity", f"{identity!r}: 1-256 characters, without leading or trailing spaces")
     return domain, names, zone
 
 
@@ -200,14 +235,21 @@ class CertificateManager:
         self.zone_id = route53.short_id(self.params["validation_zone_id"]) if self.params["validation_zone_id"] else None
         self.actions = []
         self.certificate = None
+        self.identity = self.params.get("identity")
+        self.superseded_in_use = []
 
     def _do(self, action, call, *args, **kwargs):
         self.actions.append(action)
         return None if self.check_mode else call(*args, **kwargs)
 
+    def _identity_tags(self):
+        tags = {TAG_MANAGED_BY: "seed.aws_migration", TAG_COMPONENT: "acm-certificate"}
+        if self.identity:
+            tags[TAG_NAME] = self.identity
+        return tags
+
     def _tags(self):
-        return dict(self.params.get("tags") or {}, **{TAG_MANAGED_BY: "seed.aws_migration",
-                                                      TAG_COMPONENT: "acm-certificate"})
+        return dict(self.params.get("tags") or {}, **self._identity_tags())
 
     def _zone(self, required=True):
         """(zone id, zone name) of the validation zone, or (None, None) without one (or, unless ``required``,
@@ -230,18 +272,38 @@ class CertificateManager:
 
     def _matching(self, present=True):
         """Described Amazon-issued certificates for exactly these names (to reuse: issued or pending and not
-        expired), the best first (issued, then the newest)."""
-        found = []
-        for summary in acm.list_certificates(self.acm, None if present else acm.ALL_STATUSES):
+        expired), the best first (issued, then the newest); and, with an identity, the superseded ones (see
+        ``identity``: ours, same identity and domain name, other names) in any status."""
+        found, superseded = [], []
+        for summary in acm.list_certificates(self.acm, acm.ALL_STATUSES if self.identity or not present else None):
             if str(summary.get("DomainName", "")).lower() != self.domain:
                 continue
             described = acm.describe_certificate(self.acm, summary["CertificateArn"])
-            if not described or described.get("Type") != "AMAZON_ISSUED" or acm.names_of(described) != set(self.names):
+            if not described or described.get("Type") != "AMAZON_ISSUED":
                 continue
-            if not present or acm.reusable(described, self.domain, self.names):
+            if acm.names_of(described) != set(self.names):
+                if self.identity and self._ours(described):
+                    superseded.append(described)
+            elif not present or acm.reusable(described, self.domain, self.names):
                 found.append(described)
         found.sort(key=lambda c: (c.get("Status") != "ISSUED", -_epoch(c.get("CreatedAt"))))
-        return found
+        return found, superseded
+
+    def _ours(self, certificate):
+        tags = acm.list_tags(self.acm, certificate["CertificateArn"])
+        return all(tags.get(k) == v for k, v in self._identity_tags().items())
+
+    def _delete_superseded(self, superseded):
+        """Delete the superseded certificates nothing uses; keep (and report) the others."""
+        for certificate in superseded:
+            names = ", ".join(sorted(acm.names_of(certificate)))
+            if certificate.get("InUseBy"):
+                self.superseded_in_use.append({"arn": certificate["CertificateArn"],
+                                               "subject_alternative_names": sorted(acm.names_of(certificate)),
+                                               "in_use_by": list(certificate["InUseBy"])})
+                continue
+            self._do(f"delete superseded certificate {certificate['CertificateArn']} ({names})",
+                     acm.delete_certificate, self.acm, certificate["CertificateArn"])
 
     def view(self, certificate):
         if not certificate:
@@ -253,7 +315,7 @@ class CertificateManager:
     # -- present ----------------------------------------------------------------------------------
     def present(self):
         zone_id, zone_name = self._zone()  # a missing zone fails before anything is requested
-        found = self._matching()
+        found, superseded = self._matching()
         current = found[0] if found else None
         before = self.view(current)
         after = {"domain_name": self.domain, "subject_alternative_names": sorted(self.names),
@@ -274,6 +336,7 @@ class CertificateManager:
             self._ensure_records(new=True)
         if self.params["wait"] and self.certificate and not self.check_mode:
             self.certificate = self._wait_issued(self.certificate["CertificateArn"])
+        self._delete_superseded(superseded)
         return current, before, after
 
     def _wait_published(self, arn):
@@ -320,10 +383,13 @@ class CertificateManager:
                  f"ACM DNS validation of {self.domain}")
 
     def _ensure_tags(self):
-        if self.params.get("tags") is None:
+        if self.params.get("tags") is None and not self.identity:
             return
         arn = self.certificate["CertificateArn"]
-        to_set, to_unset = tag_delta(acm.list_tags(self.acm, arn), self._tags(), self.params["purge_tags"])
+        if self.params.get("tags") is None:  # only the identity (a certificate from before it was given)
+            to_set, to_unset = tag_delta(acm.list_tags(self.acm, arn), self._identity_tags(), False)
+        else:
+            to_set, to_unset = tag_delta(acm.list_tags(self.acm, arn), self._tags(), self.params["purge_tags"])
         if to_set:
             self._do(f"set tags {', '.join(sorted(to_set))} on certificate {self.domain}", acm.add_tags, self.acm,
                      arn, to_set)
@@ -353,7 +419,8 @@ class CertificateManager:
             described = acm.describe_certificate(self.acm, arn)
             doomed = [described] if described else []
         else:
-            doomed = self._matching(present=False)
+            matching, superseded = self._matching(present=False)
+            doomed = matching + superseded
         if not doomed:
             return None, None, None
         in_use = [c for c in doomed if c.get("InUseBy")]
@@ -398,6 +465,7 @@ def main():
         validation_zone_name=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         certificate_arn=dict(type="str"),
+        identity=dict(type="str"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=900),
         tags=dict(type="dict", aliases=["resource_tags"]),
@@ -414,7 +482,8 @@ def main():
         facts = certificate_facts(current) if module.check_mode else {}
     else:
         facts = certificate_facts(current if module.check_mode else manager.certificate)
-    result = {"changed": bool(manager.actions), "actions": manager.actions, "certificate": facts}
+    result = {"changed": bool(manager.actions), "actions": manager.actions, "certificate": facts,
+              "superseded": manager.superseded_in_use}
     if module._diff:
         result["diff"] = build_diff(before, after)
     module.exit_json(**result)

@@ -79,3 +79,72 @@ def test_bad_input_creates_nothing(clean_aws, ansible):
     assert result.get("failed") and result["msg"].startswith("validation_zone_name: no public hosted zone"), result
     counts = clean_aws.requests()
     assert counts["writes"] == 0 and counts["total"] == 1
+
+
+def _https_listener(clean_aws, certificate_arn):
+    """An ALB with an HTTPS listener on ``certificate_arn`` (ACM's InUseBy then names the listener)."""
+    ec2, elb = boto3_client("ec2", clean_aws.endpoint_url), boto3_client("elbv2", clean_aws.endpoint_url)
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
+               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
+    lb = elb.create_load_balancer(Name="it-certs", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    return elb.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443,
+                               Certificates=[{"CertificateArn": certificate_arn}],
+                               DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                                   "StatusCode": "200"}}])["Listeners"][0]["ListenerArn"]
+
+
+def test_a_certificate_left_by_earlier_names_goes_once_nothing_uses_it(clean_aws, ansible):
+    """With an identity, a name added makes a new certificate; the old one is kept while the listener uses
+    it (reported in ``superseded``), deleted by the run after the listener moved, and state=absent deletes
+    every certificate of the identity. A certificate for the same domain that is not ours is never touched.
+    Before, the old certificate stayed in ACM, also after a teardown."""
+    route53, acm = boto3_client("route53", clean_aws.endpoint_url), boto3_client("acm", clean_aws.endpoint_url)
+    elb = boto3_client("elbv2", clean_aws.endpoint_url)
+    _zone(route53)
+    foreign = acm.request_certificate(DomainName="certs.example.com", ValidationMethod="DNS",
+                                      SubjectAlternativeNames=["other.certs.example.com"])["CertificateArn"]
+    args = {"domain_name": "certs.example.com", "subject_alternative_names": ["app.certs.example.com"],
+            "validation_zone_name": "certs.example.com", "wait_timeout": 60, "identity": "it-certs"}
+    first = converge(ansible, clean_aws, args, "acm_certificate")["certificate"]["arn"]
+    listener = _https_listener(clean_aws, first)
+
+    renamed = dict(args, subject_alternative_names=["app.certs.example.com", "api.certs.example.com"])
+    moved = converge(ansible, clean_aws, renamed, "acm_certificate")
+    second = moved["certificate"]["arn"]
+    assert second != first and moved["actions"][0].startswith("request certificate for certs.example.com")
+    assert moved["superseded"] == [{"arn": first, "in_use_by": [listener], "subject_alternative_names": [
+        "app.certs.example.com", "certs.example.com"]}]
+
+    elb.modify_listener(ListenerArn=listener, Certificates=[{"CertificateArn": second}])
+    freed = converge(ansible, clean_aws, renamed, "acm_certificate")
+    assert freed["actions"] == [f"delete superseded certificate {first} (app.certs.example.com, certs.example.com)"]
+    assert freed["superseded"] == []
+    assert sorted(c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"]) == sorted(
+        [second, foreign])
+
+    # a third set of names while the listener is gone: absent deletes the current and the superseded one
+    elb.delete_listener(ListenerArn=listener)
+    third = converge(ansible, clean_aws, dict(args, subject_alternative_names=["www.certs.example.com"]),
+                     "acm_certificate")
+    assert f"delete superseded certificate {second}" in " ".join(third["actions"])
+    gone = ansible.module("acm_certificate", dict(args, subject_alternative_names=["www.certs.example.com"],
+                                                  state="absent"))
+    assert not gone.get("failed"), gone.get("msg")
+    assert [c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"]] == [foreign]
+
+
+def test_absent_with_an_identity_deletes_the_superseded_certificates_too(clean_aws, ansible):
+    route53, acm = boto3_client("route53", clean_aws.endpoint_url), boto3_client("acm", clean_aws.endpoint_url)
+    elb = boto3_client("elbv2", clean_aws.endpoint_url)
+    _zone(route53)
+    args = {"domain_name": "certs.example.com", "validation_zone_name": "certs.example.com", "wait_timeout": 60,
+            "identity": "it-certs"}
+    first = ansible.module("acm_certificate", args)["certificate"]["arn"]
+    listener = _https_listener(clean_aws, first)
+    renamed = dict(args, subject_alternative_names=["app.certs.example.com"])
+    assert ansible.module("acm_certificate", renamed)["superseded"][0]["arn"] == first
+    elb.delete_listener(ListenerArn=listener)
+    gone = converge(ansible, clean_aws, dict(renamed, state="absent"), "acm_certificate")
+    assert len([a for a in gone["actions"] if a.startswith("delete certificate")]) == 2, gone["actions"]
+    assert acm.list_certificates()["CertificateSummaryList"] == []

@@ -160,6 +160,7 @@ def test_site_and_teardown_converge_with_only_the_deployer_policy(enforced, tmp_
     operations = [c["operation"] for c in calls]
     assert {"CreateRule", "ModifyRule", "DeleteRule", "UpdateDomainName"} <= set(operations), sorted(set(operations))
     assert operations.count("ModifyListener") == 2 and operations.count("RequestCertificate") == 2
+    assert operations.count("DeleteCertificate") == 2  # the superseded one too (dns_certificate_identity)
     # every recorded call is allowed by the SHIPPED document, resources and conditions (tags, the roles'
     # permissions boundary) included
     assert deployer_policy.evaluate(shipped, calls) == []
