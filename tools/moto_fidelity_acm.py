@@ -16,6 +16,9 @@ documents, never change what our modules send).
    to the new one's (the certificate rotation path). moto changes the listener only, so the new
    certificate looked unused and the old one used for ever: the listener now counts for the certificates
    it has, and the new ones are registered.
+4. RequestCertificate with an idempotency token whose certificate was deleted within the token's hour:
+   AWS answers with that certificate's ARN (the token's one certificate), which DescribeCertificate then
+   does not find. moto fails with a KeyError (a 500).
 """
 
 from __future__ import annotations
@@ -137,8 +140,27 @@ def _patch_in_use_by() -> None:
     CertBundle.describe = describe
 
 
+def _patch_request_deleted_token() -> None:
+    from moto.acm.models import AWSCertificateManagerBackend
+
+    original = AWSCertificateManagerBackend.request_certificate
+    if getattr(original, "_seed_patched", False):
+        return
+
+    def request_certificate(self, domain_name, idempotency_token, *args, **kwargs):  # type: ignore
+        if idempotency_token is not None:
+            arn = self._get_arn_from_idempotency_token(idempotency_token)
+            if arn and arn not in self._certificates:
+                return arn
+        return original(self, domain_name, idempotency_token, *args, **kwargs)
+
+    request_certificate._seed_patched = True  # type: ignore[attr-defined]
+    AWSCertificateManagerBackend.request_certificate = request_certificate
+
+
 def apply() -> None:
     _patch_dns_validation()
     _patch_delete_in_use()
     _patch_in_use_by()
     _patch_modify_listener_certificates()
+    _patch_request_deleted_token()

@@ -329,8 +329,7 @@ class CertificateManager:
         else:
             sans = [n for n in self.names if n != self.domain]
             arn = self._do(f"request certificate for {self.domain}" + (f" (SANs {', '.join(sans)})" if sans else ""),
-                           acm.request_certificate, self.acm, self.domain, sans, acm.idempotency_token(self.names),
-                           self._tags())
+                           self._request, sans)
             if arn:
                 self.certificate = self._wait_published(arn)
             self._ensure_records(new=True)
@@ -338,6 +337,17 @@ class CertificateManager:
             self.certificate = self._wait_issued(self.certificate["CertificateArn"])
         self._delete_superseded(superseded)
         return current, before, after
+
+    def _request(self, sans):
+        """RequestCertificate with the names' idempotency token. Within the token's hour ACM answers with the
+        certificate that token made, also one since deleted (these names, then others - which deleted it as
+        superseded - then these again): then a token salted with that ARN asks for a new one (the same on a
+        rerun)."""
+        arn = acm.request_certificate(self.acm, self.domain, sans, acm.idempotency_token(self.names), self._tags())
+        if acm.describe_certificate(self.acm, arn) is None:
+            arn = acm.request_certificate(self.acm, self.domain, sans, acm.idempotency_token(self.names, salt=arn),
+                                          self._tags())
+        return arn
 
     def _wait_published(self, arn):
         """The described certificate once ACM has published a DNS record for every name (a few seconds)."""

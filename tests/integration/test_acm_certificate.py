@@ -148,3 +148,29 @@ def test_absent_with_an_identity_deletes_the_superseded_certificates_too(clean_a
     gone = converge(ansible, clean_aws, dict(renamed, state="absent"), "acm_certificate")
     assert len([a for a in gone["actions"] if a.startswith("delete certificate")]) == 2, gone["actions"]
     assert acm.list_certificates()["CertificateSummaryList"] == []
+
+
+def test_names_changed_and_back_within_the_token_hour_get_a_new_certificate(clean_aws, ansible):
+    """Names A, then B (A, unused, is deleted as superseded), then A again within the idempotency token's hour:
+    ACM answers A's token with the deleted certificate (the local AWS too, tools/moto_fidelity_acm.py), so the
+    module asks again with a token salted by that ARN. Before, the run failed waiting for a deleted certificate."""
+    route53, acm = boto3_client("route53", clean_aws.endpoint_url), boto3_client("acm", clean_aws.endpoint_url)
+    _zone(route53)
+    args = {"domain_name": "certs.example.com", "validation_zone_name": "certs.example.com", "wait_timeout": 60,
+            "identity": "it-certs"}
+    first = ansible.module("acm_certificate", args)["certificate"]["arn"]
+    other = ansible.module("acm_certificate", dict(args, subject_alternative_names=["app.certs.example.com"]))
+    assert f"delete superseded certificate {first} (certs.example.com)" in other["actions"], other["actions"]
+    # not converge(): the one "request certificate" action makes two RequestCertificate calls here (the first is
+    # answered with the deleted certificate); check mode and the rerun are held to the same contract
+    predicted = ansible.module("acm_certificate", args, check=True)
+    back = ansible.module("acm_certificate", args)
+    assert not back.get("failed"), back.get("msg")
+    assert back["actions"] == predicted["actions"] and back["actions"][0] == "request certificate for certs.example.com"
+    assert f"delete superseded certificate {other['certificate']['arn']} (app.certs.example.com, certs.example.com)" \
+        in back["actions"]
+    assert ansible.module("acm_certificate", args)["changed"] is False
+    assert back["certificate"]["arn"] not in (first, other["certificate"]["arn"])
+    assert back["certificate"]["status"] == "ISSUED"
+    assert [c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"]] == [
+        back["certificate"]["arn"]]
