@@ -85,9 +85,10 @@ def _retry_connection(errors):
     return decorator
 
 
-def retry_on(codes, connection_errors=NOT_SENT_ERRORS + NO_ANSWER_ERRORS):
-    """A retry decorator for ``codes`` (AWSRetry, up to 10 attempts, 1-20 s) and ``connection_errors``."""
-    by_code = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=list(codes))
+def retry_on(codes, connection_errors=NOT_SENT_ERRORS + NO_ANSWER_ERRORS, by=AWSRetry):
+    """A retry decorator for ``codes`` (``by``: AWSRetry or a subclass, up to 10 attempts, 1-20 s) and
+    ``connection_errors``."""
+    by_code = by.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=list(codes))
     by_connection = _retry_connection(connection_errors)
 
     def decorator(func):
@@ -102,12 +103,7 @@ retry = retry_on(TRANSIENT_CODES)
 # Creates with no idempotency token: a transient 5xx or a connection closed without an answer may
 # follow a create that did happen, so the caller looks the resource up by its identity tags before
 # trying again (``create_once``). Throttling and a connection never made are safe to repeat here.
-_by_throttling = _ThrottlingRetry.jittered_backoff(retries=10, delay=1, max_delay=20)
-_by_not_sent = _retry_connection(NOT_SENT_ERRORS)
-
-
-def retry_throttling(func):
-    return _by_not_sent(_by_throttling(func))
+retry_throttling = retry_on((), NOT_SENT_ERRORS, by=_ThrottlingRetry)
 
 
 def is_transient(error):

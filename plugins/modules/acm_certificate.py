@@ -296,13 +296,12 @@ class CertificateManager:
     def _delete_superseded(self, superseded):
         """Delete the superseded certificates nothing uses; keep (and report) the others."""
         for certificate in superseded:
-            names = ", ".join(sorted(acm.names_of(certificate)))
+            names = sorted(acm.names_of(certificate))
             if certificate.get("InUseBy"):
-                self.superseded_in_use.append({"arn": certificate["CertificateArn"],
-                                               "subject_alternative_names": sorted(acm.names_of(certificate)),
+                self.superseded_in_use.append({"arn": certificate["CertificateArn"], "subject_alternative_names": names,
                                                "in_use_by": list(certificate["InUseBy"])})
                 continue
-            self._do(f"delete superseded certificate {certificate['CertificateArn']} ({names})",
+            self._do(f"delete superseded certificate {certificate['CertificateArn']} ({', '.join(names)})",
                      acm.delete_certificate, self.acm, certificate["CertificateArn"])
 
     def view(self, certificate):
