@@ -72,6 +72,8 @@ def test_bad_input_creates_nothing(clean_aws, ansible):
     assert result.get("failed") and result["msg"].startswith("subject_alternative_names[0]:"), result["msg"]
     result = ansible.module("acm_certificate", {"domain_name": "example.com", "validation_zone_name": "other.org"})
     assert result.get("failed") and result["msg"].startswith("validation_zone_name:"), result["msg"]
+    result = ansible.module("acm_certificate", {"domain_name": "example.com", "identity": " local"})
+    assert result.get("failed") and result["msg"].startswith("identity:"), result["msg"]
     assert clean_aws.requests()["total"] == 0
 
     # A validation zone that does not exist: one read, nothing requested.

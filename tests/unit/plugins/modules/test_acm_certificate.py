@@ -52,6 +52,9 @@ def params(**kwargs):
     (dict(validation_zone_id="not a zone"), "validation_zone_id"),
     (dict(validation_zone_name="other.org"), "validation_zone_name"),
     (dict(certificate_arn=ARN), "certificate_arn"),
+    (dict(identity=""), "identity"),
+    (dict(identity=" local "), "identity"),
+    (dict(identity="x" * 257), "identity"),
 ])
 def test_bad_input_names_the_field(kwargs, field):
     with pytest.raises(ValidationError) as e:
