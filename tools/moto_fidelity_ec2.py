@@ -15,6 +15,12 @@
    after an answer that never came) returns the NAT gateway the first request made, and the same token
    with other parameters is refused (``IdempotentParameterMismatch``). moto 5.2.5 ignores the token and
    makes a second NAT gateway, whose Elastic IP association then fails (``Resource.AlreadyAssociated``).
+5. A load balancer (ELBv2) and an API Gateway VPC link have a requester-managed network interface in each of
+   their subnets, with their security groups, for as long as they exist (AWS releases them some minutes
+   after the delete). moto 5.2.5 makes none, so a network could delete a subnet or security group under a
+   live load balancer or VPC link. Here they have one: made by the create, moved by SetSubnets and
+   SetSecurityGroups, gone with the delete (at once). Descriptions as AWS writes them for a load balancer
+   (``ELB app/<name>/<id>``); ``VPC Link <id>`` (type ``api_gateway_managed``) for a VPC link.
 """
 
 from __future__ import annotations
@@ -143,6 +149,79 @@ def _patch_nat_gateway_client_token() -> None:
     NatGateways.create_nat_gateway = create_nat_gateway
 
 
+def _sync_interfaces(ec2, description, subnet_ids, group_ids, interface_type="interface"):  # type: ignore[no-untyped-def]
+    """One interface per subnet of ``subnet_ids`` with ``group_ids``, described ``description`` (rule 5)."""
+    have = {eni.subnet.id: eni for eni in list(ec2.enis.values()) if eni.description == description}
+    for subnet_id, eni in have.items():
+        if subnet_id not in subnet_ids:
+            ec2.enis.pop(eni.id, None)
+    groups = [g for g in (ec2.get_security_group_from_id(i) for i in group_ids or []) if g is not None]
+    for subnet_id in subnet_ids:
+        eni = have.get(subnet_id)
+        if eni is None:
+            subnet = ec2.get_subnet(subnet_id)
+            eni = ec2.create_network_interface(subnet, None, group_ids=[g.id for g in groups] or None,
+                                               description=description)
+            eni.requester_managed = True
+            eni.interface_type = interface_type
+        eni._group_set = list(groups)
+
+
+def _patch_balancer_and_vpc_link_interfaces() -> None:
+    from moto.apigatewayv2.models import ApiGatewayV2Backend
+    from moto.ec2.models import ec2_backends
+    from moto.elbv2.models import ELBv2Backend
+
+    if getattr(ELBv2Backend.create_load_balancer, "_seed_patched", False):
+        return
+
+    def ec2_of(backend):  # type: ignore[no-untyped-def]
+        return ec2_backends[backend.account_id][backend.region_name]
+
+    def lb_description(lb):  # type: ignore[no-untyped-def]
+        return f"ELB app/{lb.name}/{lb.arn.rsplit('/', 1)[-1]}"
+
+    def sync_lb(backend, arn):  # type: ignore[no-untyped-def]
+        lb = backend.load_balancers.get(arn)
+        if lb is not None:
+            _sync_interfaces(ec2_of(backend), lb_description(lb), [s.id for s in lb.subnets], lb.security_groups)
+
+    def after(original, arn_of):  # type: ignore[no-untyped-def]
+        def patched(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            result = original(self, *args, **kwargs)
+            sync_lb(self, arn_of(result, args, kwargs))
+            return result
+
+        patched._seed_patched = True  # type: ignore[attr-defined]
+        return patched
+
+    ELBv2Backend.create_load_balancer = after(ELBv2Backend.create_load_balancer, lambda lb, _a, _k: lb.arn)
+    ELBv2Backend.set_security_groups = after(ELBv2Backend.set_security_groups, lambda _r, a, k: a[0] if a else k["arn"])
+    ELBv2Backend.set_subnets = after(ELBv2Backend.set_subnets, lambda _r, a, k: a[0] if a else k["arn"])
+    delete_load_balancer = ELBv2Backend.delete_load_balancer
+
+    def delete_lb(self, arn):  # type: ignore[no-untyped-def]
+        lb = self.load_balancers.get(arn)
+        if lb is not None:
+            _sync_interfaces(ec2_of(self), lb_description(lb), [], [])
+        return delete_load_balancer(self, arn)
+
+    ELBv2Backend.delete_load_balancer = delete_lb
+    create_vpc_link, delete_vpc_link = ApiGatewayV2Backend.create_vpc_link, ApiGatewayV2Backend.delete_vpc_link
+
+    def create_link(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        link = create_vpc_link(self, *args, **kwargs)
+        _sync_interfaces(ec2_of(self), f"VPC Link {link.id}", link.subnet_ids or [], link.sg_ids,
+                         "api_gateway_managed")
+        return link
+
+    def delete_link(self, vpc_link_id):  # type: ignore[no-untyped-def]
+        _sync_interfaces(ec2_of(self), f"VPC Link {vpc_link_id}", [], [])
+        return delete_vpc_link(self, vpc_link_id)
+
+    ApiGatewayV2Backend.create_vpc_link, ApiGatewayV2Backend.delete_vpc_link = create_link, delete_link
+
+
 def apply() -> None:
     """Apply every EC2 patch (idempotent)."""
     _patch_delete_subnet()
@@ -150,3 +229,4 @@ def apply() -> None:
     _patch_nat_gateway_interface_released()
     _patch_endpoint_subnet_interfaces()
     _patch_nat_gateway_client_token()
+    _patch_balancer_and_vpc_link_interfaces()

@@ -196,6 +196,15 @@ options:
         deleted (AWS refuses it). IPv6 and prefix-list routes are not managed.
     type: bool
     default: false
+  defer_removals:
+    description:
+      - Make before break for security groups. With V(true), a tier group the options no longer want (for example
+        C(internal_lb) and C(vpc_link) once O(security_groups.internal_lb) is off) is left as it is, with its rules and
+        the rules of the other groups that name it, and is listed in RV(deferred_removals). What uses it - an internal
+        load balancer, a VPC link - goes on working; a later run without it, once those are gone, removes the group.
+      - Everything else converges as usual.
+    type: bool
+    default: false
   wait_timeout:
     description:
       - How long to wait, in seconds, for NAT gateways and endpoints to become available or to go.
@@ -252,6 +261,16 @@ EXAMPLES = r"""
     public_subnets: [172.16.0.0/24, 172.16.1.0/24]
     private_subnets: [172.16.8.0/23, 172.16.10.0/23]
 
+- name: The API is switched off - keep its security groups while its load balancer still uses them
+  seed.aws_migration.vpc_network:
+    name: main
+    environment: staging
+    cidr: 10.30.0.0/16
+    security_groups:
+      internal_lb: false
+    defer_removals: true
+  register: network
+
 - name: Tear it down
   seed.aws_migration.vpc_network:
     name: main
@@ -266,6 +285,16 @@ actions:
   type: list
   elements: str
   sample: ["create vpc 10.20.0.0/16", "create subnet public/eu-west-1a 10.20.0.0/21"]
+deferred_removals:
+  description: What O(defer_removals=true) left in place that a run without it removes (an empty list otherwise).
+  returned: success
+  type: dict
+  contains:
+    security_groups:
+      description: Tiers of the security groups kept.
+      type: list
+      elements: str
+      sample: [internal_lb, vpc_link]
 network:
   description: The network as it is after the run (before it, in check mode). Empty when it does not exist.
   returned: always
@@ -362,6 +391,7 @@ from ansible_collections.seed.aws_migration.plugins.module_utils.network import 
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import resolve_layout
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import route_table_keys
 from ansible_collections.seed.aws_migration.plugins.module_utils.network import security_group_rules
+from ansible_collections.seed.aws_migration.plugins.module_utils.network import sg_ref
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import create_once
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import resource_tags
 from ansible_collections.seed.aws_migration.plugins.module_utils.tagging import tag_delta
@@ -420,6 +450,8 @@ class NetworkManager:
         self.obs = None
         self.flow_log_role = (None, None)  # (role or None, its policy or None), read when the module manages it
         self.endpoint_interfaces_released = False  # a ModifyVpcEndpoint of this run took an endpoint out of a subnet
+        self.wanted_groups = {}  # {tier: rules} the run converges the security groups to (_wanted_security_groups)
+        self.deferred_groups = []  # tiers kept by defer_removals
 
     # -- plumbing -------------------------------------------------------------------------------
     def _do(self, action, call, *args, **kwargs):
@@ -494,7 +526,9 @@ class NetworkManager:
         layout = resolve_layout(spec, region_azs, {az for (_tier, az) in self.obs.subnets})
         facts_before = ns.network_facts(self.obs)
         before = ns.observed_view(self.obs)
+        self.wanted_groups = self._wanted_security_groups()
         after = desired_view(spec, layout)
+        after["security_groups"] = self.wanted_groups
         if not spec.purge_tags and before:
             after["tags"] = {**before["tags"], **spec.tags}
         for key, kept in ns.kept_routes(self.obs, spec.purge_routes).items():
@@ -729,8 +763,26 @@ class NetworkManager:
             if self.spec.purge_routes or ns.own_target(current[destination], self.obs):
                 self._do(f"delete route {key} {destination}", ec2.delete_route, self.ec2, rt_id, destination)
 
+    def _wanted_security_groups(self):
+        """{tier: rules} of the groups the run converges. With defer_removals, a group the spec no longer wants
+        stays as it is, and so do the rules of the wanted groups that name it (see the option)."""
+        wanted, obs = security_group_rules(self.spec), self.obs
+        if not self.module.params["defer_removals"]:
+            return wanted
+        self.deferred_groups = sorted(t for t in obs.security_groups if t not in wanted)
+        refs = {sg_ref(t) for t in self.deferred_groups}
+        for tier in self.deferred_groups:
+            wanted[tier] = ns.rules_view(obs.security_groups[tier], obs)
+        for tier in set(wanted) - set(self.deferred_groups):
+            if tier in obs.security_groups and refs:
+                have = ns.rules_view(obs.security_groups[tier], obs)
+                for direction in ("ingress", "egress"):
+                    kept = [r for r in have[direction] if r.rsplit(" ", 1)[-1] in refs]
+                    wanted[tier][direction] = sorted(set(wanted[tier][direction]) | set(kept))
+        return wanted
+
     def _ensure_security_groups(self):
-        obs, wanted = self.obs, security_group_rules(self.spec)
+        obs, wanted = self.obs, self.wanted_groups
         sg_ids = {f"sg:{tier}": g["GroupId"] for tier, g in obs.security_groups.items()}
         current = {tier: ns.rules_view(g, obs) for tier, g in obs.security_groups.items()}
         for tier in wanted:
@@ -1021,7 +1073,7 @@ class NetworkManager:
         """What the run takes out of the network: endpoint services, NAT zones, subnet keys, security group tiers."""
         obs, spec = self.obs, self.spec
         wanted_endpoints = self._wanted_endpoints(layout)
-        wanted_groups = security_group_rules(spec)
+        wanted_groups = self.wanted_groups
         return ([s for s in obs.endpoints if s not in wanted_endpoints],
                 [az for az in obs.nats if az not in layout.nat_azs],
                 [key for key in obs.subnets if key[0] not in spec.tiers or key[1] not in layout.azs],
@@ -1223,10 +1275,13 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         purge_routes=dict(type="bool", default=False),
+        defer_removals=dict(type="bool", default=False),
     )
     module = SeedAWSModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[("state", "present", ["cidr"])])
-    module.exit_converged(NetworkManager, "network", lambda m: ns.network_facts(m.obs) if module.params["state"] == "present" else {})
+    module.exit_converged(NetworkManager, "network",
+                          lambda m: ns.network_facts(m.obs) if module.params["state"] == "present" else {},
+                          extra=lambda m: {"deferred_removals": {"security_groups": m.deferred_groups}})
 
 
 if __name__ == "__main__":

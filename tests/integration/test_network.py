@@ -120,6 +120,48 @@ def test_rules_added_by_hand_of_any_protocol_are_revoked(clean_aws, ansible):
     converge(ansible, clean_aws, dict(args, state="absent"))
 
 
+def test_defer_removals_keeps_groups_in_use_until_a_run_without_it(clean_aws, ansible):
+    """The internal_lb tier switched off while an internal load balancer still uses its group: with
+    defer_removals the groups stay with every rule (the app group's ingress from internal_lb too) and are
+    listed; without it, the network would delete them under the load balancer (the local AWS refuses that,
+    as AWS does: the load balancer's interfaces). Once the load balancer is gone, a run without it removes
+    the groups and the rules that name them."""
+    args = dict(name="defer", environment="it", cidr="10.53.0.0/20", nat_mode="none",
+                security_groups={"internal_lb": True})
+    network = converge(ansible, clean_aws, args)["network"]
+    groups = network["security_groups"]
+    elbv2 = boto3_client("elbv2", clean_aws.endpoint_url)
+    lb = elbv2.create_load_balancer(Name="defer-internal", Scheme="internal", Type="application",
+                                    Subnets=network["subnet_ids"]["private"],
+                                    SecurityGroups=[groups["internal_lb"]])["LoadBalancers"][0]
+    off = dict(args, security_groups={"internal_lb": False})
+
+    kept = converge(ansible, clean_aws, dict(off, defer_removals=True))
+    assert kept["actions"] == [] and kept["deferred_removals"] == {"security_groups": ["internal_lb", "vpc_link"]}
+    assert kept["network"]["security_groups"] == groups
+    app_rules = kept["diff"]["after"]["security_groups"]["app"]["ingress"]
+    assert "tcp/8000 sg:internal_lb" in app_rules and "tcp/8000 sg:lb" in app_rules
+
+    # Without defer_removals while the load balancer is there: its interfaces (the local AWS has them, as
+    # AWS does) are waited for, then the run fails naming them, with nothing deleted.
+    clean_aws.reset_counts()
+    refused = ansible.module("vpc_network", dict(off, wait_timeout=2))
+    assert refused.get("failed") and "nothing was deleted" in refused["msg"], refused.get("msg")
+    assert "security group internal_lb" in refused["msg"] and "'ELB app/defer-internal/" in refused["msg"]
+    assert clean_aws.requests()["writes"] == 0
+
+    elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    pruned = converge(ansible, clean_aws, off)
+    assert pruned["deferred_removals"] == {"security_groups": []}
+    assert sorted(a for a in pruned["actions"] if a.startswith("delete")) == ["delete security group internal_lb",
+                                                                             "delete security group vpc_link"]
+    assert set(pruned["network"]["security_groups"]) == {"lb", "app", "db"}
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    (app,) = ec2.describe_security_groups(GroupIds=[groups["app"]])["SecurityGroups"]
+    assert {p["GroupId"] for perm in app["IpPermissions"] for p in perm["UserIdGroupPairs"]} == {groups["lb"]}
+    converge(ansible, clean_aws, dict(args, state="absent"))
+
+
 def test_a_subnet_moved_by_hand_to_another_route_table_is_moved_back(clean_aws, ansible):
     """A private subnet associated by hand with a route table the network does not own (its NAT route
     bypassed): the run sees the association and moves the subnet back (ReplaceRouteTableAssociation), not
