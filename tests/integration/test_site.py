@@ -226,6 +226,68 @@ def test_switching_the_api_on_moves_the_backend_before_its_public_route_goes(sta
     assert not again.failed and again.changed == 0, actions(again)
 
 
+def test_switching_the_api_off_moves_the_backend_then_removes_the_api_layer(stack, clean_aws, ansible):
+    """Make before break the other way: with the API switched off on a running deployment, the network keeps
+    the API's security groups (network_defer_removals) and the public ALB gains the /api/* route before the
+    backend moves to it; then prune.yml removes the API's DNS record, the HTTP API with its VPC link and the
+    internal load balancer, and last the security groups. The local AWS gives load balancers and VPC links
+    network interfaces, as AWS does, so a group deleted under them is waited for and refused."""
+    on = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars)
+    assert not on.failed, on.stderr[-3000:]
+    off_vars = dict(ansible.stack_vars, seed_api_enabled=False)
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    elbv2 = boto3_client("elbv2", clean_aws.endpoint_url)
+    apigw = boto3_client("apigatewayv2", clean_aws.endpoint_url)
+    route53 = boto3_client("route53", clean_aws.endpoint_url)
+
+    def group_tiers():
+        return {g["GroupName"].rsplit("-", 1)[-1] for g in ec2.describe_security_groups()["SecurityGroups"]
+                if g["GroupName"].startswith("local-main-")}
+
+    assert {"internal_lb", "vpc_link"} <= group_tiers()
+
+    # Check mode predicts up to the platform layer, which would first create the public backend target group.
+    clean_aws.reset_counts()
+    check = ansible.playbook("playbooks/site.yml", extra_vars=off_vars, check=True)
+    assert not check.failed, check.failures()
+    assert clean_aws.requests()["writes"] == 0
+    off = ansible.playbook("playbooks/site.yml", extra_vars=off_vars)
+    assert not off.failed, off.failures()
+    steps, predicted = actions(off), actions(check)
+    assert predicted and steps[:len(predicted)] == predicted
+    flat = [a for _task, task_actions in steps for a in task_actions]
+
+    def first(predicate):
+        return next(i for i, a in enumerate(flat) if predicate(a))
+
+    routed = first(lambda a: a.startswith("create rule") and "/api/* -> local-backend" in a)
+    moved = first(lambda a: a.startswith("update service backend:") and "loadBalancers" in a)
+    unnamed = first(lambda a: a.startswith("change record sets of") and "DELETE api.local.seed.example A" in a)
+    api_gone = first(lambda a: a.startswith("delete HTTP API"))
+    lb_gone = first(lambda a: a == "delete load balancer local-api-backend")
+    groups_gone = first(lambda a: a.startswith("delete security group"))
+    assert routed < moved < unnamed < api_gone < lb_gone < groups_gone, flat
+    assert sorted(a for a in flat if a.startswith("delete security group")) == [
+        "delete security group internal_lb", "delete security group vpc_link"]
+
+    assert apigw.get_apis()["Items"] == [] and apigw.get_vpc_links()["Items"] == []
+    assert apigw.get_domain_names()["Items"] == []
+    assert [lb["LoadBalancerName"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]] == ["local-public"]
+    assert {"internal_lb", "vpc_link"}.isdisjoint(group_tiers())
+    (zone,) = route53.list_hosted_zones()["HostedZones"]
+    names = {r["Name"] for r in route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]}
+    assert "api.local.seed.example." not in names and "app.local.seed.example." in names
+    (backend,) = boto3_client("ecs", clean_aws.endpoint_url).describe_services(
+        cluster="local", services=["backend"])["services"]
+    (public_backend,) = elbv2.describe_target_groups(Names=["local-backend"])["TargetGroups"]
+    assert backend["loadBalancers"][0]["targetGroupArn"] == public_backend["TargetGroupArn"]
+
+    clean_aws.reset_counts()
+    again = ansible.playbook("playbooks/site.yml", extra_vars=off_vars)
+    assert not again.failed and again.changed == 0, actions(again)
+    assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
+
+
 def test_site_check_mode_on_an_empty_account_predicts_what_it_can(stack, clean_aws, ansible):
     """On an empty account the network would be created first: check mode predicts the security, network,
     registry, secrets and DNS layers exactly (no write), says why it stops, and skips the layers that
