@@ -149,7 +149,8 @@ def _patch_nat_gateway_client_token() -> None:
     NatGateways.create_nat_gateway = create_nat_gateway
 
 
-def _sync_interfaces(ec2, description, subnet_ids, group_ids, interface_type="interface"):  # type: ignore[no-untyped-def]
+def _sync_interfaces(ec2, description, subnet_ids, group_ids, interface_type="interface",  # type: ignore[no-untyped-def]
+                     requester="amazon-elb"):
     """One interface per subnet of ``subnet_ids`` with ``group_ids``, described ``description`` (rule 5)."""
     have = {eni.subnet.id: eni for eni in list(ec2.enis.values()) if eni.description == description}
     for subnet_id, eni in have.items():
@@ -162,12 +163,12 @@ def _sync_interfaces(ec2, description, subnet_ids, group_ids, interface_type="in
             subnet = ec2.get_subnet(subnet_id)
             eni = ec2.create_network_interface(subnet, None, group_ids=[g.id for g in groups] or None,
                                                description=description)
-            eni.requester_managed = True
-            eni.interface_type = interface_type
+            eni.requester_managed, eni.requester_id, eni.interface_type = True, requester, interface_type
         eni._group_set = list(groups)
 
 
 def _patch_balancer_and_vpc_link_interfaces() -> None:
+    from moto.apigatewayv2.exceptions import BadRequestException
     from moto.apigatewayv2.models import ApiGatewayV2Backend
     from moto.ec2.models import ec2_backends
     from moto.elbv2.models import ELBv2Backend
@@ -179,7 +180,8 @@ def _patch_balancer_and_vpc_link_interfaces() -> None:
         return ec2_backends[backend.account_id][backend.region_name]
 
     def lb_description(lb):  # type: ignore[no-untyped-def]
-        return f"ELB app/{lb.name}/{lb.arn.rsplit('/', 1)[-1]}"
+        kind = "net" if lb.type == "network" else "app"
+        return f"ELB {kind}/{lb.name}/{lb.arn.rsplit('/', 1)[-1]}"
 
     def sync_lb(backend, arn):  # type: ignore[no-untyped-def]
         lb = backend.load_balancers.get(arn)
@@ -209,10 +211,15 @@ def _patch_balancer_and_vpc_link_interfaces() -> None:
     ELBv2Backend.delete_load_balancer = delete_lb
     create_vpc_link, delete_vpc_link = ApiGatewayV2Backend.create_vpc_link, ApiGatewayV2Backend.delete_vpc_link
 
-    def create_link(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        link = create_vpc_link(self, *args, **kwargs)
-        _sync_interfaces(ec2_of(self), f"VPC Link {link.id}", link.subnet_ids or [], link.sg_ids,
-                         "api_gateway_managed")
+    def create_link(self, name, sg_ids, subnet_ids, tags):  # type: ignore[no-untyped-def]
+        ec2 = ec2_of(self)
+        missing = [i for i in subnet_ids or [] if i not in {s.id for s in ec2.describe_subnets()}]
+        missing += [i for i in sg_ids or [] if ec2.get_security_group_from_id(i) is None]
+        if missing:  # checked before the link exists: a refused create leaves nothing behind
+            raise BadRequestException(f"Invalid subnet or security group: {', '.join(missing)}")
+        link = create_vpc_link(self, name, sg_ids, subnet_ids, tags)
+        _sync_interfaces(ec2, f"VPC Link {link.id}", link.subnet_ids or [], link.sg_ids, "api_gateway_managed",
+                         "apigateway.amazonaws.com")
         return link
 
     def delete_link(self, vpc_link_id):  # type: ignore[no-untyped-def]

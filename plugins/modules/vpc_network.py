@@ -286,7 +286,8 @@ actions:
   elements: str
   sample: ["create vpc 10.20.0.0/16", "create subnet public/eu-west-1a 10.20.0.0/21"]
 deferred_removals:
-  description: What O(defer_removals=true) left in place that a run without it removes (an empty list otherwise).
+  description: What O(defer_removals=true) left in place that a run without it removes (empty lists without it, and
+    with O(state=absent), which removes everything).
   returned: success
   type: dict
   contains:

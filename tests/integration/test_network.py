@@ -502,6 +502,45 @@ def test_local_aws_nat_gateway_create_is_idempotent_on_its_client_token(clean_aw
         ec2.create_nat_gateway(SubnetId=other, AllocationId=eip, ClientToken="t-1")
 
 
+def test_local_aws_load_balancers_and_vpc_links_have_network_interfaces(clean_aws):
+    """tools/moto_fidelity_ec2.py: as on AWS, a load balancer and a VPC link have an interface in each of their
+    subnets with their security groups, moved by SetSubnets/SetSecurityGroups and gone with them; a group or
+    subnet they use cannot be deleted; a VPC link refused for an unknown subnet leaves nothing behind."""
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    elbv2 = boto3_client("elbv2", clean_aws.endpoint_url)
+    apigw = boto3_client("apigatewayv2", clean_aws.endpoint_url)
+    vpc = ec2.create_vpc(CidrBlock="10.41.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.41.{i}.0/24", AvailabilityZone=f"us-east-1{z}")[
+        "Subnet"]["SubnetId"] for i, z in enumerate("abc")]
+    sg, other = (ec2.create_security_group(GroupName=n, Description=n, VpcId=vpc)["GroupId"] for n in ("a", "b"))
+
+    def interfaces():
+        return sorted((e["Description"].split("/")[0], e["SubnetId"], tuple(g["GroupId"] for g in e["Groups"]))
+                      for e in ec2.describe_network_interfaces()["NetworkInterfaces"])
+
+    lb = elbv2.create_load_balancer(Name="eni", Subnets=subnets[:2], SecurityGroups=[sg])["LoadBalancers"][0]
+    assert interfaces() == [("ELB app", subnets[0], (sg,)), ("ELB app", subnets[1], (sg,))]
+    with pytest.raises(Exception, match="DependencyViolation"):
+        ec2.delete_security_group(GroupId=sg)
+    elbv2.set_subnets(LoadBalancerArn=lb["LoadBalancerArn"], Subnets=subnets[1:])
+    elbv2.set_security_groups(LoadBalancerArn=lb["LoadBalancerArn"], SecurityGroups=[other])
+    assert interfaces() == [("ELB app", subnets[1], (other,)), ("ELB app", subnets[2], (other,))]
+    elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    assert interfaces() == []
+
+    link = apigw.create_vpc_link(Name="eni", SubnetIds=subnets[:2], SecurityGroupIds=[sg])
+    assert interfaces() == [("VPC Link " + link["VpcLinkId"], subnets[0], (sg,)),
+                            ("VPC Link " + link["VpcLinkId"], subnets[1], (sg,))]
+    with pytest.raises(Exception, match="DependencyViolation"):
+        ec2.delete_subnet(SubnetId=subnets[0])
+    apigw.delete_vpc_link(VpcLinkId=link["VpcLinkId"])
+    assert interfaces() == []
+    with pytest.raises(Exception, match="BadRequestException"):
+        apigw.create_vpc_link(Name="bad", SubnetIds=[subnets[0], "subnet-0000000000000000"], SecurityGroupIds=[sg])
+    assert apigw.get_vpc_links()["Items"] == [] and interfaces() == []
+    ec2.delete_security_group(GroupId=sg)
+
+
 BOUNDARY = "arn:aws:iam::123456789012:policy/seed-deployer/seed-workload-boundary"
 FLOW_ROLE = "seed-it-bounded-vpc-flow-logs"
 

@@ -288,6 +288,64 @@ def test_switching_the_api_off_moves_the_backend_then_removes_the_api_layer(stac
     assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
 
 
+def test_a_switch_off_stopped_halfway_is_finished_by_the_next_run(stack, clean_aws, ansible):
+    """The API switched off, and the last step stopped: first by an interface of something else in the API's
+    internal_lb group (the network waits, then fails having deleted nothing; the API is gone already), then
+    as if killed after one of the two groups went. The next run removes what is left."""
+    on = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars)
+    assert not on.failed, on.stderr[-3000:]
+    ec2 = boto3_client("ec2", clean_aws.endpoint_url)
+    groups = {g["GroupName"].rsplit("-", 1)[-1]: g for g in ec2.describe_security_groups()["SecurityGroups"]
+              if g["GroupName"].startswith("local-main-")}
+    (subnet,) = ec2.describe_subnets(SubnetIds=[ec2.describe_network_interfaces(Filters=[
+        {"Name": "group-id", "Values": [groups["internal_lb"]["GroupId"]]}])["NetworkInterfaces"][0]["SubnetId"]])[
+        "Subnets"]
+    foreign = ec2.create_network_interface(SubnetId=subnet["SubnetId"], Groups=[groups["internal_lb"]["GroupId"]],
+                                           Description="someone else's")["NetworkInterface"]["NetworkInterfaceId"]
+    off_vars = dict(ansible.stack_vars, seed_api_enabled=False, network_wait_timeout=3)
+    stopped = ansible.playbook("playbooks/site.yml", extra_vars=off_vars)
+    assert stopped.failed and "nothing was deleted" in str(stopped.failures()) and foreign in str(stopped.failures())
+    apigw = boto3_client("apigatewayv2", clean_aws.endpoint_url)
+    assert apigw.get_apis()["Items"] == [] and apigw.get_vpc_links()["Items"] == []
+
+    # As a run killed between the two deletes leaves it: the rules naming the groups revoked, vpc_link gone.
+    ec2.delete_network_interface(NetworkInterfaceId=foreign)
+    for group in groups.values():
+        for direction, key in (("ingress", "IpPermissions"), ("egress", "IpPermissionsEgress")):
+            naming = [dict(p, UserIdGroupPairs=pairs) for p in group[key] if (pairs := [
+                pair for pair in p.get("UserIdGroupPairs", []) if pair["GroupId"] in (
+                    groups["internal_lb"]["GroupId"], groups["vpc_link"]["GroupId"])])]
+            if naming:
+                revoke = getattr(ec2, f"revoke_security_group_{direction}")
+                revoke(GroupId=group["GroupId"], IpPermissions=[
+                    {k: v for k, v in p.items() if k in ("IpProtocol", "FromPort", "ToPort", "UserIdGroupPairs")}
+                    for p in naming])
+    ec2.delete_security_group(GroupId=groups["vpc_link"]["GroupId"])
+
+    finished = ansible.playbook("playbooks/site.yml", extra_vars=off_vars)
+    assert not finished.failed, finished.failures()
+    flat = [a for _task, task_actions in actions(finished) for a in task_actions]
+    assert "delete security group internal_lb" in flat and not any("vpc_link" in a for a in flat), flat
+    left = {g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"]}
+    assert not {"local-main-internal_lb", "local-main-vpc_link"} & left
+    again = ansible.playbook("playbooks/site.yml", extra_vars=off_vars)
+    assert not again.failed and again.changed == 0, actions(again)
+
+
+def test_teardown_removes_an_api_switched_off_but_still_there(stack, clean_aws, ansible):
+    """Switching the API off finishes in site.yml's last step; a teardown in between (the API still there,
+    seed_api_enabled already false) removes it too, then the network (whose groups it used)."""
+    on = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars)
+    assert not on.failed, on.stderr[-3000:]
+    gone = ansible.playbook("playbooks/teardown.yml", extra_vars=dict(
+        ansible.stack_vars, seed_api_enabled=False, seed_confirm_teardown="local", network_wait_timeout=5))
+    assert not gone.failed, gone.failures()
+    apigw = boto3_client("apigatewayv2", clean_aws.endpoint_url)
+    assert apigw.get_apis()["Items"] == [] and apigw.get_vpc_links()["Items"] == []
+    assert boto3_client("elbv2", clean_aws.endpoint_url).describe_load_balancers()["LoadBalancers"] == []
+    assert "vpc" not in seed_inventory(clean_aws.endpoint_url)
+
+
 def test_site_check_mode_on_an_empty_account_predicts_what_it_can(stack, clean_aws, ansible):
     """On an empty account the network would be created first: check mode predicts the security, network,
     registry, secrets and DNS layers exactly (no write), says why it stops, and skips the layers that
