@@ -153,8 +153,8 @@ def test_defer_removals_keeps_groups_in_use_until_a_run_without_it(clean_aws, an
     elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
     pruned = converge(ansible, clean_aws, off)
     assert pruned["deferred_removals"] == {"security_groups": []}
-    assert sorted(a for a in pruned["actions"] if a.startswith("delete")) == ["delete security group internal_lb",
-                                                                             "delete security group vpc_link"]
+    deletes = sorted(a for a in pruned["actions"] if a.startswith("delete"))
+    assert deletes == ["delete security group internal_lb", "delete security group vpc_link"]
     assert set(pruned["network"]["security_groups"]) == {"lb", "app", "db"}
     ec2 = boto3_client("ec2", clean_aws.endpoint_url)
     (app,) = ec2.describe_security_groups(GroupIds=[groups["app"]])["SecurityGroups"]
