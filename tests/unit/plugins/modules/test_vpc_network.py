@@ -240,3 +240,45 @@ def test_propagated_routes_are_never_replaced_or_deleted(monkeypatch):
     manager.actions = []
     manager._converge_routes("private:us-east-1a", table, {"0.0.0.0/0": ("nat_gateway:us-east-1a", "nat-1")})
     assert manager.actions == []
+
+
+def _group(group_id, ingress=(), egress=()):
+    """A described security group with TCP rules given as (port, peer group id or CIDR)."""
+    def permissions(rules):
+        return [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                 **({"UserIdGroupPairs": [{"GroupId": peer}]} if peer.startswith("sg-")
+                    else {"IpRanges": [{"CidrIp": peer}]})} for port, peer in rules]
+    return {"GroupId": group_id, "IpPermissions": permissions(ingress), "IpPermissionsEgress": permissions(egress)}
+
+
+@pytest.mark.parametrize("defer", [True, False])
+def test_deferred_groups_keep_their_rules_and_the_rules_that_name_them(defer):
+    """internal_lb switched off and the app ports changed in the same run: with defer_removals the API's groups
+    keep every rule as it is, and app keeps its ingress from internal_lb next to its new rules; without it they
+    are simply not wanted."""
+    from ansible_collections.seed.aws_migration.plugins.module_utils import network_state as ns
+    from ansible_collections.seed.aws_migration.plugins.module_utils.network import build_spec
+
+    params = dict(name="main", environment="test", state="present", cidr="10.0.0.0/16", az_count=2,
+                  security_groups={"internal_lb": False, "app_ports": [9000]}, defer_removals=defer)
+    manager = object.__new__(vpc_network.NetworkManager)
+    manager.module = type("Module", (), {"params": params})()
+    manager.spec = build_spec(params)
+    manager.deferred_groups = []
+    manager.obs = obs = ns.Observed("test", "main", "us-east-1")
+    obs.security_groups = {
+        "lb": _group("sg-lb", ingress=[(80, "0.0.0.0/0")], egress=[(8000, "sg-app")]),
+        "app": _group("sg-app", ingress=[(8000, "sg-lb"), (8000, "sg-ilb")]),
+        "db": _group("sg-db", ingress=[(5432, "sg-app")]),
+        "internal_lb": _group("sg-ilb", ingress=[(80, "sg-link")], egress=[(8000, "sg-app")]),
+        "vpc_link": _group("sg-link", egress=[(80, "sg-ilb")]),
+    }
+    wanted = manager._wanted_security_groups()
+    assert wanted["app"]["ingress"] == (["tcp/8000 sg:internal_lb", "tcp/9000 sg:lb"] if defer else ["tcp/9000 sg:lb"])
+    assert wanted["lb"]["egress"] == ["tcp/9000 sg:app"]  # nothing of lb names a deferred group
+    if defer:
+        assert manager.deferred_groups == ["internal_lb", "vpc_link"]
+        assert wanted["internal_lb"] == {"ingress": ["tcp/80 sg:vpc_link"], "egress": ["tcp/8000 sg:app"]}
+        assert wanted["vpc_link"] == {"ingress": [], "egress": ["tcp/80 sg:internal_lb"]}
+    else:
+        assert manager.deferred_groups == [] and set(wanted) == {"lb", "app", "db"}
