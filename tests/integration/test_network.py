@@ -519,18 +519,18 @@ def test_local_aws_load_balancers_and_vpc_links_have_network_interfaces(clean_aw
                       for e in ec2.describe_network_interfaces()["NetworkInterfaces"])
 
     lb = elbv2.create_load_balancer(Name="eni", Subnets=subnets[:2], SecurityGroups=[sg])["LoadBalancers"][0]
-    assert interfaces() == [("ELB app", subnets[0], (sg,)), ("ELB app", subnets[1], (sg,))]
+    assert interfaces() == sorted([("ELB app", subnets[0], (sg,)), ("ELB app", subnets[1], (sg,))])
     with pytest.raises(Exception, match="DependencyViolation"):
         ec2.delete_security_group(GroupId=sg)
     elbv2.set_subnets(LoadBalancerArn=lb["LoadBalancerArn"], Subnets=subnets[1:])
     elbv2.set_security_groups(LoadBalancerArn=lb["LoadBalancerArn"], SecurityGroups=[other])
-    assert interfaces() == [("ELB app", subnets[1], (other,)), ("ELB app", subnets[2], (other,))]
+    assert interfaces() == sorted([("ELB app", subnets[1], (other,)), ("ELB app", subnets[2], (other,))])
     elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
     assert interfaces() == []
 
     link = apigw.create_vpc_link(Name="eni", SubnetIds=subnets[:2], SecurityGroupIds=[sg])
-    assert interfaces() == [("VPC Link " + link["VpcLinkId"], subnets[0], (sg,)),
-                            ("VPC Link " + link["VpcLinkId"], subnets[1], (sg,))]
+    assert interfaces() == sorted([("VPC Link " + link["VpcLinkId"], subnets[0], (sg,)),
+                                   ("VPC Link " + link["VpcLinkId"], subnets[1], (sg,))])
     with pytest.raises(Exception, match="DependencyViolation"):
         ec2.delete_subnet(SubnetId=subnets[0])
     apigw.delete_vpc_link(VpcLinkId=link["VpcLinkId"])
