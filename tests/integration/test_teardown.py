@@ -164,11 +164,14 @@ def test_teardown_refuses_when_the_inventory_protects_the_load_balancer(clean_aw
     assert again.changed == 0 and clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
 
 
-def test_teardown_of_an_empty_account_changes_nothing(clean_aws, ansible):
+@pytest.mark.parametrize("extra", [{}, {"seed_api_enabled": False, "api_name": ""}],
+                         ids=["local inventory", "an inventory without the API"])
+def test_teardown_of_an_empty_account_changes_nothing(clean_aws, ansible, extra):
     """What a second teardown meets (the first one was cut off after the network went, say): nothing of the
-    stack. Every layer must find nothing to do - none may need what an earlier layer would have read."""
+    stack. Every layer must find nothing to do - none may need what an earlier layer would have read. An
+    inventory that never had the HTTP API (no api_name) skips the API layer."""
     clean_aws.reset_counts()
-    result = ansible.playbook("playbooks/teardown.yml", extra_vars=CONFIRM)
+    result = ansible.playbook("playbooks/teardown.yml", extra_vars=dict(CONFIRM, **extra))
     assert not result.failed, result.failures()
     assert result.changed == 0, [(t["_task"], t.get("actions")) for t in result.task_results() if t.get("changed")]
     assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
