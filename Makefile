@@ -176,7 +176,7 @@ units: build-tree ansible-test-bootstrap ## ansible-test units (tests/unit) in t
 	cd $(BUILD_DIR) && ansible-test units --python $(TEST_PYTHON) $(UNITS_ARGS)
 
 integration: collection-link ## pytest tests/integration with xdist; no tests collected = failure
-	@rc=0; $(PYTHON) -m pytest tests/integration -q -n $(PYTEST_WORKERS) $(INTEGRATION_ARGS) || rc=$$?; \
+	@rc=0; $(PYTHON) -m pytest tests/integration -q -n $(PYTEST_WORKERS) --dist loadgroup $(INTEGRATION_ARGS) || rc=$$?; \
 	if (( rc == 5 )); then echo "integration: FAILED - pytest collected no tests (exit 5)"; fi; \
 	exit $$rc
 

@@ -14,7 +14,11 @@ from support.aws import seed_inventory
 from support.servers import REPO_ROOT
 from support.servers import boto3_client
 
-pytestmark = pytest.mark.docker
+# One xdist worker runs these one after another (make integration uses --dist loadgroup): each builds the
+# example apps and pushes them as seed/frontend and seed/backend to the registry the workers share, tagged
+# by content. Two builds of the same content at once make two images (other creation times) under one tag,
+# and the later push would move a tag another test already pinned.
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("example_apps_in_the_shared_registry")]
 
 
 @pytest.fixture
@@ -251,6 +255,8 @@ def test_switching_the_api_off_moves_the_backend_then_removes_the_api_layer(stac
     check = ansible.playbook("playbooks/site.yml", extra_vars=off_vars, check=True)
     assert not check.failed, check.failures()
     assert clean_aws.requests()["writes"] == 0
+    stops = [t["msg"] for t in check.task_results() if "Check mode stops predicting here" in str(t.get("msg"))]
+    assert len(stops) == 1 and "the platform layer would first create target group local-backend" in stops[0], stops
     off = ansible.playbook("playbooks/site.yml", extra_vars=off_vars)
     assert not off.failed, off.failures()
     steps, predicted = actions(off), actions(check)
@@ -331,6 +337,13 @@ def test_a_switch_off_stopped_halfway_is_finished_by_the_next_run(stack, clean_a
     again = ansible.playbook("playbooks/site.yml", extra_vars=off_vars)
     assert not again.failed and again.changed == 0, actions(again)
 
+    # A teardown with the API switched on again in the inventory: the API's groups are gone, and removing
+    # the API needs none of them.
+    gone = ansible.playbook("playbooks/teardown.yml", extra_vars=dict(
+        ansible.stack_vars, seed_confirm_teardown="local", seed_teardown_delete_logs=True))
+    assert not gone.failed, gone.failures()
+    assert seed_inventory(clean_aws.endpoint_url) == {}
+
 
 def test_teardown_removes_an_api_switched_off_but_still_there(stack, clean_aws, ansible):
     """Switching the API off finishes in site.yml's last step; a teardown in between (the API still there,
@@ -338,12 +351,14 @@ def test_teardown_removes_an_api_switched_off_but_still_there(stack, clean_aws, 
     on = ansible.playbook("playbooks/site.yml", extra_vars=ansible.stack_vars)
     assert not on.failed, on.stderr[-3000:]
     gone = ansible.playbook("playbooks/teardown.yml", extra_vars=dict(
-        ansible.stack_vars, seed_api_enabled=False, seed_confirm_teardown="local", network_wait_timeout=5))
+        ansible.stack_vars, seed_api_enabled=False, seed_confirm_teardown="local", seed_teardown_delete_logs=True,
+        network_wait_timeout=5))
     assert not gone.failed, gone.failures()
     apigw = boto3_client("apigatewayv2", clean_aws.endpoint_url)
     assert apigw.get_apis()["Items"] == [] and apigw.get_vpc_links()["Items"] == []
+    assert apigw.get_domain_names()["Items"] == []
     assert boto3_client("elbv2", clean_aws.endpoint_url).describe_load_balancers()["LoadBalancers"] == []
-    assert "vpc" not in seed_inventory(clean_aws.endpoint_url)
+    assert seed_inventory(clean_aws.endpoint_url) == {}
 
 
 def test_site_check_mode_on_an_empty_account_predicts_what_it_can(stack, clean_aws, ansible):
