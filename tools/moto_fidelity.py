@@ -40,7 +40,8 @@ def _patch_ecs_create_service() -> None:
 def _patch_ecs_cluster_task_counts() -> None:
     """DescribeClusters: moto keeps running/pending task counts by hand and loses track (UpdateService takes
     a service's tasks out and puts none back, so DeleteService drives them below zero; standalone RunTask
-    tasks are never counted). AWS counts the tasks there are: the services' and the standalone ones."""
+    tasks are never counted), and its active service count stays 0. AWS counts the tasks there are (the
+    services' and the standalone ones) and the services in the ACTIVE state."""
     from moto.ecs.models import EC2ContainerServiceBackend
 
     original = EC2ContainerServiceBackend.describe_clusters
@@ -52,6 +53,7 @@ def _patch_ecs_cluster_task_counts() -> None:
         for cluster in clusters:
             services = [s for s in self.services.values() if s.cluster_name == cluster.name and s.status == "ACTIVE"]
             tasks = list((self.tasks.get(cluster.name) or {}).values())
+            cluster.active_services_count = len(services)
             cluster.running_tasks_count = (sum(s.running_count for s in services) +
                                            sum(1 for t in tasks if t.last_status == "RUNNING"))
             cluster.pending_tasks_count = (sum(s.pending_count for s in services) +

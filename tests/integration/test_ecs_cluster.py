@@ -94,3 +94,26 @@ def test_a_cluster_with_a_running_task_is_refused_before_the_delete(clean_aws, a
     ecs.stop_task(cluster="it-jobs", task=task["taskArn"])
     gone = converge(ansible, clean_aws, {"name": "it-jobs", "state": "absent"}, "ecs_cluster")
     assert gone["actions"] == ["delete cluster it-jobs"]
+
+
+def test_a_cluster_with_a_service_reports_it_and_is_refused_before_the_delete(clean_aws, ansible):
+    """DescribeClusters' active service count (the local AWS keeps it as AWS does, tools/moto_fidelity.py):
+    ecs_cluster returns it (playbooks/services.yml reads it to tell whether the cluster runs other services
+    than its apps) and refuses to delete a cluster that still runs one, before any write."""
+    converge(ansible, clean_aws, {"name": "it-svc"}, "ecs_cluster")
+    ecs = boto3_client("ecs", clean_aws.endpoint_url)
+    ecs.register_task_definition(family="it-web", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
+                                 cpu="256", memory="512",
+                                 containerDefinitions=[{"name": "web", "image": "registry.local/web:1"}])
+    ecs.create_service(cluster="it-svc", serviceName="web", taskDefinition="it-web", desiredCount=0)
+    read = ansible.module("ecs_cluster", {"name": "it-svc"})
+    assert read["changed"] is False and read["cluster"]["active_services_count"] == 1
+    clean_aws.reset_counts()
+    refused = ansible.module("ecs_cluster", {"name": "it-svc", "state": "absent"})
+    assert refused.get("failed") and refused["msg"] == (
+        "name: cluster it-svc still runs 1 service(s); delete them first (ecs_service state=absent)"), refused
+    assert clean_aws.requests()["writes"] == 0
+    ecs.delete_service(cluster="it-svc", service="web")
+    assert ansible.module("ecs_cluster", {"name": "it-svc"})["cluster"]["active_services_count"] == 0
+    gone = converge(ansible, clean_aws, {"name": "it-svc", "state": "absent"}, "ecs_cluster")
+    assert gone["actions"] == ["delete cluster it-svc"]
