@@ -554,6 +554,13 @@ service:
       description: The service's tags (with the identity tags C(seed:managed-by) and C(seed:component)).
       type: dict
       sample: {"seed:managed-by": "seed.aws_migration", "seed:component": "ecs-service", "team": "web"}
+created:
+  description:
+    - Whether the run created the service (in check mode, whether a real run would). C(playbooks/services.yml) counts
+      the services of C(seed_apps) that existed before the run this way, to tell whether the cluster holds others.
+  returned: when state is present
+  type: bool
+  sample: false
 rollout:
   description:
     - V(none) when the run started no deployment.
@@ -711,6 +718,7 @@ class ServiceManager:
         self.actions = []
         self.rollout = "none"
         self.deployment_id = None
+        self.created = False
         self.cluster = self.params["cluster"]
         self.name = self.params["name"]
         self.family = self.params["family"] or f"{self.cluster.split('/')[-1]}-{self.name}"
@@ -842,6 +850,7 @@ class ServiceManager:
     # -- present --------------------------------------------------------------------------------
     def present(self):
         service = service_before = ecs.describe_service(self.ecs, self.cluster, self.name)
+        self.created = not service_before
         # Before any write: autoscaling on ALB requests may need a read to name its metric, and may fail;
         # deployment alarms must exist.
         wanted_scaling = self._desired_scaling()
@@ -1250,6 +1259,8 @@ def main():
               "rollout": manager.rollout}
     if manager.deployment_id:
         result["deployment_id"] = manager.deployment_id
+    if module.params["state"] == "present":
+        result["created"] = manager.created
     if module.params["state"] == "present" and service and service.get("taskDefinition"):
         arn = service["taskDefinition"]
         result["task_definition"] = {"arn": arn, "family": arn.split("/")[-1].rsplit(":", 1)[0],

@@ -154,12 +154,14 @@ def test_services_started_without_waiting_are_awaited_together(platform, clean_a
         args["task"]["log_group"] = f"/seed/it/{name}"
         container(args)["name"] = name
         predicted = ansible.module("ecs_service", args, check=True)
-        assert predicted["rollout"] == "started", predicted.get("msg")
+        assert predicted["rollout"] == "started" and predicted["created"] is True, predicted.get("msg")
         started = converge(ansible, clean_aws, args, "ecs_service")
         assert started["rollout"] == "started" and started["service"]["name"] == name
+        assert started["created"] is True
         deployments[name] = started["deployment_id"]
         again = ansible.module("ecs_service", args)
         assert again["changed"] is False and again["rollout"] == "none" and "deployment_id" not in again
+        assert again["created"] is False
 
     clean_aws.reset_counts()
     # The deployments the runs started: the wait follows these (a rolled-back one would fail it).

@@ -8,6 +8,7 @@ import json
 import shutil
 
 import pytest
+import yaml
 
 from support.aws import expected_network
 from support.aws import seed_inventory
@@ -132,6 +133,9 @@ def test_site_converges_is_idempotent_and_check_mode_is_exact(stack, clean_aws, 
     assert not again.failed and again.changed == 0, actions(again)
     assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
     assert registry_writes(local_docker, images) == pushes, "an unchanged rebuild must push nothing"
+    # The cluster runs only the apps of seed_apps (its active-service count says so): the search for an app
+    # dropped from seed_apps lists nothing.
+    assert "ecs:ListServices" not in clean_aws.requests()["by_action"]
 
     # What make demo prints: the ALB's DNS name, the registry's digest-pinned images, and each service's
     # state with the images its task definition runs (read from ECS, not from the registry).
@@ -359,6 +363,62 @@ def test_teardown_removes_an_api_switched_off_but_still_there(stack, clean_aws, 
     assert apigw.get_domain_names()["Items"] == []
     assert boto3_client("elbv2", clean_aws.endpoint_url).describe_load_balancers()["LoadBalancers"] == []
     assert seed_inventory(clean_aws.endpoint_url) == {}
+
+
+def test_an_app_dropped_from_seed_apps_goes_once_the_others_rolled_out(stack, clean_aws, ansible):
+    """An app renamed in seed_apps (worker -> worker2): the new service rolls out first, then the old one
+    (tag seed:owner=seed_apps) is removed, and check mode predicts both. A service of the cluster that
+    seed_apps never declared stays. seed_remove_dropped_services=false only reports a dropped app."""
+    inventory = yaml.safe_load((REPO_ROOT / "inventories/local/group_vars/all/apps.yml").read_text())
+    declared = inventory["seed_apps"]
+
+    def with_worker(name, **extra):
+        worker = {"name": name, "image": "seed/backend", "port": 8000, "health_check_path": "/health"}
+        return dict(ansible.stack_vars, seed_apps=declared + [worker], **extra)
+
+    first = ansible.playbook("playbooks/site.yml", extra_vars=with_worker("worker"))
+    assert not first.failed, first.failures()
+    ecs = boto3_client("ecs", clean_aws.endpoint_url)
+
+    def active():
+        arns = ecs.list_services(cluster="local")["serviceArns"]
+        found = ecs.describe_services(cluster="local", services=arns, include=["TAGS"])["services"] if arns else []
+        return {s["serviceName"]: {t["key"]: t["value"] for t in s.get("tags", [])} for s in found
+                if s["status"] == "ACTIVE"}
+
+    assert {name: tags.get("seed:owner") for name, tags in active().items()} == {
+        "frontend": "seed_apps", "backend": "seed_apps", "worker": "seed_apps"}
+    # Another layer's service in the same cluster (made with ecs_service, without this owner).
+    (worker,) = ecs.describe_services(cluster="local", services=["worker"])["services"]
+    ecs.create_service(cluster="local", serviceName="other", taskDefinition=worker["taskDefinition"], desiredCount=1,
+                       launchType="FARGATE", networkConfiguration=worker["networkConfiguration"],
+                       tags=[{"key": "seed:managed-by", "value": "seed.aws_migration"},
+                             {"key": "seed:component", "value": "ecs-service"}])
+
+    clean_aws.reset_counts()
+    check = ansible.playbook("playbooks/site.yml", extra_vars=with_worker("worker2"), check=True)
+    assert not check.failed, check.failures()
+    assert clean_aws.requests()["writes"] == 0
+    renamed = ansible.playbook("playbooks/site.yml", extra_vars=with_worker("worker2"))
+    assert not renamed.failed, renamed.failures()
+    steps = actions(renamed)
+    assert steps == actions(check)
+    flat = [a for _task, task_actions in steps for a in task_actions]
+    assert flat.index("create service worker2 (1 tasks)") < flat.index("delete service worker"), flat
+    assert "deregister task definition local-worker:1" in flat
+    assert not any(a.startswith("delete service") and a != "delete service worker" for a in flat), flat
+    assert sorted(active()) == ["backend", "frontend", "other", "worker2"]
+
+    # Dropped, but only reported: nothing is written, worker2 keeps running.
+    clean_aws.reset_counts()
+    kept = ansible.playbook("playbooks/site.yml", extra_vars=dict(ansible.stack_vars, seed_apps=declared,
+                                                                  seed_remove_dropped_services=False))
+    assert not kept.failed and kept.changed == 0, actions(kept)
+    assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
+    reports = [t["msg"] for t in kept.task_results() if str(t.get("msg", "")).startswith("Kept")]
+    assert reports == ["Kept (seed_remove_dropped_services is false): worker2 - dropped from the app list but "
+                       "still running in cluster local."], reports
+    assert sorted(active()) == ["backend", "frontend", "other", "worker2"]
 
 
 def test_site_check_mode_on_an_empty_account_predicts_what_it_can(stack, clean_aws, ansible):
