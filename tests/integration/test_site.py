@@ -366,25 +366,35 @@ def test_teardown_removes_an_api_switched_off_but_still_there(stack, clean_aws, 
 
 
 def test_an_app_dropped_from_seed_apps_goes_once_the_others_rolled_out(stack, clean_aws, ansible):
-    """An app renamed in seed_apps (worker -> worker2): the new service rolls out first, then the old one
-    (tag seed:owner=seed_apps) is removed, and check mode predicts both. A service of the cluster that
-    seed_apps never declared stays. seed_remove_dropped_services=false only reports a dropped app."""
+    """An app renamed in seed_apps (worker -> worker2, same target group): the new service rolls out first,
+    then the old one (tag seed:owner=seed_apps) is removed, and check mode predicts both. A service of the
+    cluster that seed_apps never declared stays. With seed_remove_dropped_services=false a dropped app is
+    only reported, and the target group it uses stays even once the platform no longer wants it; removed,
+    the service goes before its rule and target group."""
     inventory = yaml.safe_load((REPO_ROOT / "inventories/local/group_vars/all/apps.yml").read_text())
     declared = inventory["seed_apps"]
+    routed = {"platform_target_groups": [{"name": "local-frontend", "port": 8080, "health_check": {"path": "/health"}},
+                                         {"name": "local-worker", "port": 8000, "health_check": {"path": "/health"}}],
+              "platform_rules": [{"target_group": "local-worker", "path_patterns": ["/worker/*"]}]}
 
-    def with_worker(name, **extra):
-        worker = {"name": name, "image": "seed/backend", "port": 8000, "health_check_path": "/health"}
-        return dict(ansible.stack_vars, seed_apps=declared + [worker], **extra)
+    def with_worker(name):
+        worker = {"name": name, "image": "seed/backend", "port": 8000, "target_group": "local-worker"}
+        return dict(ansible.stack_vars, seed_apps=declared + [worker], **routed)
 
     first = ansible.playbook("playbooks/site.yml", extra_vars=with_worker("worker"))
     assert not first.failed, first.failures()
     ecs = boto3_client("ecs", clean_aws.endpoint_url)
+    elbv2 = boto3_client("elbv2", clean_aws.endpoint_url)
 
     def active():
         arns = ecs.list_services(cluster="local")["serviceArns"]
         found = ecs.describe_services(cluster="local", services=arns, include=["TAGS"])["services"] if arns else []
         return {s["serviceName"]: {t["key"]: t["value"] for t in s.get("tags", [])} for s in found
                 if s["status"] == "ACTIVE"}
+
+    def worker_group():
+        return [tg["TargetGroupName"] for tg in elbv2.describe_target_groups()["TargetGroups"]
+                if tg["TargetGroupName"] == "local-worker"]
 
     assert {name: tags.get("seed:owner") for name, tags in active().items()} == {
         "frontend": "seed_apps", "backend": "seed_apps", "worker": "seed_apps"}
@@ -406,10 +416,13 @@ def test_an_app_dropped_from_seed_apps_goes_once_the_others_rolled_out(stack, cl
     flat = [a for _task, task_actions in steps for a in task_actions]
     assert flat.index("create service worker2 (1 tasks)") < flat.index("delete service worker"), flat
     assert "deregister task definition local-worker:1" in flat
-    assert not any(a.startswith("delete service") and a != "delete service worker" for a in flat), flat
+    deletes = [a for a in flat if a.startswith("delete")]
+    assert all(a == "delete service worker" or a.endswith(("local-worker-execution", "local-worker-task"))
+               for a in deletes), deletes
     assert sorted(active()) == ["backend", "frontend", "other", "worker2"]
 
-    # Dropped, but only reported: nothing is written, worker2 keeps running.
+    # worker2 dropped too, and its target group and rule, but the service is kept (only reported): the
+    # public load balancer keeps the rule and target group it is registered in. Nothing is written.
     clean_aws.reset_counts()
     kept = ansible.playbook("playbooks/site.yml", extra_vars=dict(ansible.stack_vars, seed_apps=declared,
                                                                   seed_remove_dropped_services=False))
@@ -417,8 +430,18 @@ def test_an_app_dropped_from_seed_apps_goes_once_the_others_rolled_out(stack, cl
     assert clean_aws.requests()["writes"] == 0, clean_aws.requests()["writes_by_action"]
     reports = [t["msg"] for t in kept.task_results() if str(t.get("msg", "")).startswith("Kept")]
     assert reports == ["Kept (seed_remove_dropped_services is false): worker2 - dropped from the app list but "
-                       "still running in cluster local."], reports
-    assert sorted(active()) == ["backend", "frontend", "other", "worker2"]
+                       "still running in cluster local. The public load balancer keeps what it would remove "
+                       "(https rule 10: path /worker/* -> local-worker, local-worker) while a dropped service is "
+                       "kept."], reports
+    assert sorted(active()) == ["backend", "frontend", "other", "worker2"] and worker_group() == ["local-worker"]
+
+    # Removed (the default): the service goes, then the rule and the target group it used.
+    gone = ansible.playbook("playbooks/site.yml", extra_vars=dict(ansible.stack_vars, seed_apps=declared))
+    assert not gone.failed, gone.failures()
+    flat = [a for _task, task_actions in actions(gone) for a in task_actions]
+    assert (flat.index("delete service worker2") < min(i for i, a in enumerate(flat) if a.startswith("delete rule"))
+            < flat.index("delete target group local-worker")), flat
+    assert sorted(active()) == ["backend", "frontend", "other"] and worker_group() == []
 
 
 def test_site_check_mode_on_an_empty_account_predicts_what_it_can(stack, clean_aws, ansible):
