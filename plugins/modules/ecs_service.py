@@ -449,7 +449,12 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: Seconds to wait for the rollout (or for the deletion).
+    description:
+      - Seconds to wait for the rollout (or for the deletion).
+      - Also the longest wait for a service deleted earlier and still draining its tasks (status C(DRAINING)).
+        ECS neither updates it nor creates another of its name until it is gone, so O(state=present) waits for that
+        first (check mode predicts the service created anew), and O(state=absent) only waits, without a second
+        delete.
     type: int
     default: 900
 extends_documentation_fragment:
@@ -849,7 +854,7 @@ class ServiceManager:
 
     # -- present --------------------------------------------------------------------------------
     def present(self):
-        service = service_before = ecs.describe_service(self.ecs, self.cluster, self.name)
+        service = service_before = self._settled_service()
         self.created = not service_before
         # Before any write: autoscaling on ALB requests may need a read to name its metric, and may fail;
         # deployment alarms must exist.
@@ -1125,15 +1130,31 @@ class ServiceManager:
                                      deployments={self.name: self.deployment_id})[self.name]
 
     # -- absent ---------------------------------------------------------------------------------
+    def _wait_until_deleted(self, what):
+        wait_until_gone(lambda: [s for s in [ecs.describe_service(self.ecs, self.cluster, self.name)] if s],
+                        "serviceName", ("inactive",), what, self.params["wait_timeout"], state_key="status")
+
+    def _settled_service(self):
+        """The service, or None when there is none - also when it is being deleted (DRAINING until ECS has
+        stopped its tasks): ECS neither updates it nor creates another under its name until it is INACTIVE,
+        so that is waited for first (up to wait_timeout; check mode predicts the service created anew)."""
+        service = ecs.describe_service(self.ecs, self.cluster, self.name)
+        if service and service.get("status") == "DRAINING":
+            if not self.check_mode:
+                self._wait_until_deleted(f"service {self.name}, deleted earlier and still draining its tasks, to be "
+                                         "gone before it is created again")
+            return None
+        return service
+
     def absent(self):
         service = ecs.describe_service(self.ecs, self.cluster, self.name)
         before_scaling, _after = self._ensure_autoscaling(None)
-        if service:
+        draining = bool(service) and service.get("status") == "DRAINING"
+        if service and not draining:
             self._do(f"delete service {self.name}", ecs.delete_service, self.ecs, self.cluster, self.name)
-            if self.params["wait"] and not self.check_mode:
-                wait_until_gone(lambda: [s for s in [ecs.describe_service(self.ecs, self.cluster, self.name)] if s],
-                                "serviceName", ("inactive",), f"service {self.name} to be deleted",
-                                self.params["wait_timeout"], state_key="status")
+        # Deleted earlier (a run whose wait timed out): ECS refuses a second delete, so only the wait is left.
+        if service and self.params["wait"] and not self.check_mode:
+            self._wait_until_deleted(f"service {self.name} to be deleted")
         for arn in ecs.list_task_definitions(self.ecs, self.family):
             if arn.split("/")[-1].rsplit(":", 1)[0] == self.family:
                 self._do(f"deregister task definition {arn.split('/')[-1]}", ecs.deregister_task_definition, self.ecs,
@@ -1145,7 +1166,10 @@ class ServiceManager:
         if self.params["manage_roles"]:
             for kind in ("execution", "task"):
                 iam_roles.delete_role(self._iam(), self._do, self._role_name(kind))
-        before = {"service": self._service_view(service), "autoscaling": before_scaling} if service else {}
+        if service and not draining:
+            before = {"service": self._service_view(service), "autoscaling": before_scaling}
+        else:  # a draining service: nothing this run changes about it
+            before = {"autoscaling": before_scaling} if before_scaling else {}
         return before, {}, {}, []
 
 

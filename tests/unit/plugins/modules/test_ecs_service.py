@@ -468,3 +468,77 @@ def test_an_access_point_of_another_region_is_refused_before_any_client():
     with pytest.raises(ValidationError) as e:
         ecs_service.ServiceManager(_Fake())
     assert e.value.field == "efs_access_points[0].access_point_arn" and "is in eu-west-1" in e.value.message
+
+
+# A deleted service whose tasks ECS is still stopping is DRAINING (DeleteService docs: "the service status
+# moves from ACTIVE to DRAINING ... After all tasks have transitioned to either STOPPING or STOPPED status,
+# the service status moves from DRAINING to INACTIVE"; a service of the same name cannot be created while
+# one is ACTIVE or DRAINING). The local AWS runs no tasks, so its deleted services are INACTIVE at once:
+# these responses follow the documented DescribeServices shape instead.
+DRAINING = {"serviceName": "backend", "serviceArn": "arn:aws:ecs:eu-west-1:123456789012:service/it/backend",
+            "status": "DRAINING", "desiredCount": 0, "runningCount": 1, "deployments": []}
+
+
+def _described(monkeypatch, answers):
+    calls = []
+
+    def describe_service(client, cluster, name):
+        calls.append(name)
+        return answers[min(len(calls), len(answers)) - 1]
+
+    monkeypatch.setattr(ecs_service.ecs, "describe_service", describe_service)
+    return calls
+
+
+@pytest.mark.parametrize("check_mode, described", [(False, 2), (True, 1)])
+def test_a_draining_service_is_waited_out_then_counts_as_absent(monkeypatch, check_mode, described):
+    """present(): ECS would refuse to update it or create another under its name until it is INACTIVE; the
+    wait comes before any write. Check mode predicts the service created anew without waiting."""
+    calls = _described(monkeypatch, [DRAINING, None])
+    m = manager()
+    m.check_mode = check_mode
+    assert m._settled_service() is None
+    assert len(calls) == described and m.actions == []
+
+
+def test_an_active_service_is_taken_as_it_is(monkeypatch):
+    active = dict(DRAINING, status="ACTIVE")
+    calls = _described(monkeypatch, [active])
+    assert manager()._settled_service() is active and len(calls) == 1
+
+
+def test_a_service_draining_for_too_long_fails_naming_it(monkeypatch):
+    _described(monkeypatch, [DRAINING])
+    with pytest.raises(SeedAWSError) as e:
+        manager(wait_timeout=0)._settled_service()
+    assert e.value.message == ("Timed out after 0s waiting for service backend, deleted earlier and still draining "
+                               "its tasks, to be gone before it is created again; last state: backend=DRAINING")
+
+
+@pytest.mark.parametrize("wait, described", [(True, 2), (False, 1)])
+def test_removing_a_draining_service_deletes_it_no_second_time(monkeypatch, wait, described):
+    """absent() after a run whose wait timed out: ECS refuses a second DeleteService (ServiceNotActive), so
+    the run only waits (with wait=true) and goes on with the task definitions; it changes nothing else."""
+    calls = _described(monkeypatch, [DRAINING, None])
+    deleted = []
+    monkeypatch.setattr(ecs_service.ecs, "delete_service", lambda *args: deleted.append(args))
+    monkeypatch.setattr(ecs_service.ecs, "list_task_definitions", lambda client, family: [])
+    m = manager(wait=wait, delete_log_groups=False, manage_roles=False)
+    m.family = "it-backend"
+    m._ensure_autoscaling = lambda wanted: (None, None)
+    before, after, service, _fields = m.absent()
+    assert deleted == [] and m.actions == [] and len(calls) == described
+    assert (before, after, service) == ({}, {}, {})
+
+
+def test_removing_an_active_service_deletes_it_and_waits(monkeypatch):
+    calls = _described(monkeypatch, [dict(DRAINING, status="ACTIVE"), None])
+    deleted = []
+    monkeypatch.setattr(ecs_service.ecs, "delete_service", lambda client, cluster, name: deleted.append(name))
+    monkeypatch.setattr(ecs_service.ecs, "list_task_definitions", lambda client, family: [])
+    m = manager(wait=True, delete_log_groups=False, manage_roles=False)
+    m.family = "it-backend"
+    m._ensure_autoscaling = lambda wanted: (None, None)
+    before, _after, _service, _fields = m.absent()
+    assert deleted == ["backend"] and m.actions == ["delete service backend"] and len(calls) == 2
+    assert before["service"] is not None
