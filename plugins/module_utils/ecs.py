@@ -241,6 +241,7 @@ def service_facts(service):
         "arn": service.get("serviceArn"),
         "name": service.get("serviceName"),
         "cluster_arn": service.get("clusterArn"),
+        "status": service.get("status"),
         "task_definition": service.get("taskDefinition"),
         "desired_count": service.get("desiredCount"),
         "running_count": service.get("runningCount"),

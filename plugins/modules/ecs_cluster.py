@@ -252,7 +252,8 @@ class ClusterManager:
             held = ", ".join(part for part in (f"{tasks} running or pending task(s)" if tasks else "",
                                                f"{instances} container instance(s)" if instances else "") if part)
             raise SeedAWSError(message=f"name: cluster {self.name} still has {held}; stop or deregister them "
-                                       "first (ECS refuses to delete it)")
+                                       "first (ECS refuses to delete it; the tasks of a service deleted earlier "
+                                       "stop on their own)")
         self._do(f"delete cluster {self.name}", ecs.delete_cluster, self.ecs, self.name)
         return view(cluster), None, None
 

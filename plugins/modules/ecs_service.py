@@ -529,6 +529,10 @@ service:
       description: Cluster ARN.
       type: str
       sample: arn:aws:ecs:eu-west-1:123456789012:cluster/production
+    status:
+      description: C(ACTIVE), or C(DRAINING) for a service deleted and still stopping its tasks.
+      type: str
+      sample: ACTIVE
     task_definition:
       description: ARN of the task definition in use.
       type: str
@@ -854,12 +858,12 @@ class ServiceManager:
 
     # -- present --------------------------------------------------------------------------------
     def present(self):
-        service = service_before = self._settled_service()
-        self.created = not service_before
-        # Before any write: autoscaling on ALB requests may need a read to name its metric, and may fail;
-        # deployment alarms must exist.
+        # Before any write (and before waiting out a draining service): autoscaling on ALB requests may need
+        # a read to name its metric, and may fail; deployment alarms must exist.
         wanted_scaling = self._desired_scaling()
         self._check_alarms()
+        service = service_before = self._settled_service()
+        self.created = not service_before
         current_td = ecs.describe_task_definition(self.ecs, service["taskDefinition"]) if service else None
         self._check_volumes(current_td)
         task = self._ensure_roles(dict(self.params["task"]), service)
@@ -1152,7 +1156,7 @@ class ServiceManager:
         draining = bool(service) and service.get("status") == "DRAINING"
         if service and not draining:
             self._do(f"delete service {self.name}", ecs.delete_service, self.ecs, self.cluster, self.name)
-        # Deleted earlier (a run whose wait timed out): ECS refuses a second delete, so only the wait is left.
+        # Deleted earlier (a run whose wait timed out): a second delete would change nothing, only the wait is left.
         if service and self.params["wait"] and not self.check_mode:
             self._wait_until_deleted(f"service {self.name} to be deleted")
         for arn in ecs.list_task_definitions(self.ecs, self.family):

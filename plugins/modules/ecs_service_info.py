@@ -98,7 +98,8 @@ EXAMPLES = r"""
 RETURN = r"""
 services:
   description:
-    - The services found (deleted ones are left out), by name, with the same keys as M(seed.aws_migration.ecs_service)'s C(service).
+    - The services found (deleted ones are left out, but one deleted and still stopping its tasks is there with
+      C(status=DRAINING)), by name, with the same keys as M(seed.aws_migration.ecs_service)'s C(service).
     - C(tags) are the service's tags, so a playbook can pick the services a stack deployed.
     - C(images) (with O(images=true)) maps each container of the task definition in use to its image.
   returned: always

@@ -40,7 +40,8 @@ def test_a_cluster_holding_tasks_or_instances_is_refused_before_the_delete(monke
     says what holds it before any write, and check mode predicts the same failure."""
     result, deleted = run(monkeypatch, dict(CLUSTER, **counts), check_mode)
     assert result["failed"] and result["msg"] == (f"name: cluster jobs still has {held}; stop or deregister them "
-                                                  "first (ECS refuses to delete it)")
+                                                  "first (ECS refuses to delete it; the tasks of a service deleted "
+                                                  "earlier stop on their own)")
     assert deleted == []
 
 
