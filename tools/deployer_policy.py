@@ -3,7 +3,8 @@
 
 Usage::
 
-    # a fresh recording: a private local AWS, site.yml (cold, a new release, a no-op) and teardown.yml,
+    # a fresh recording: a private local AWS, site.yml (cold, a new release, settings changed, a no-op,
+    # the HTTP API switched off) and teardown.yml,
     # every botocore call recorded; then policies/deployer.json is written
     python3 tools/deployer_policy.py --record
 
@@ -190,10 +191,11 @@ def bootstrap_vars(extra: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def release_vars(extra: dict[str, Any]) -> dict[str, Any]:
     """The scenario's second run: what a deployer changes on a running stack - a new release of both images
-    (new task definitions, UpdateService), the repositories' settings (lifecycle, tag mutability
-    exceptions, tags), two routing rules on the public load balancer (the local inventory has none while
-    the HTTP API is on) and a name added to the certificate (a new certificate, which the HTTPS listener and
-    the API's custom domain move to): the update paths a cold run and a no-op never take."""
+    (new task definitions, UpdateService), a third app (a worker, which the settings run drops again), the
+    repositories' settings (lifecycle, tag mutability exceptions, tags), two routing rules on the public load
+    balancer (the local inventory has none while the HTTP API is on) and a name added to the certificate (a
+    new certificate, which the HTTPS listener and the API's custom domain move to): the update paths a cold
+    run and a no-op never take."""
     images = {f"seed/{app}": {"pinned": IMAGE.replace("a" * 64, "b" * 64).format(app)} for app in ("frontend", "backend")}
     repositories = [{"name": f"seed/{app}", "lifecycle": {"keep_tagged": 20, "expire_untagged_days": 3},
                      "image_tag_mutability_exclusions": ["latest"], "tags": {"release": "2"}}
@@ -201,8 +203,13 @@ def release_vars(extra: dict[str, Any]) -> dict[str, Any]:
     # a name added to the certificate: a new one is requested, and the HTTPS listener and the API's custom
     # domain move to it (the certificate rotation path)
     names = local_inventory("dns.yml")["dns_subject_alternative_names"] + ["status.{{ dns_zone_name }}"]
+    apps = local_inventory("apps.yml")["seed_apps"] + [WORKER]
     return dict(extra, registry_outputs=images, registry_repositories=repositories, platform_tags={"release": "2"},
-                platform_rules=RELEASE_RULES, dns_subject_alternative_names=names)
+                platform_rules=RELEASE_RULES, dns_subject_alternative_names=names, seed_apps=apps)
+
+
+# An app of the release run only (no load balancer): the settings run drops it, so services.yml removes it.
+WORKER = {"name": "worker", "image": "seed/backend", "port": 8000}
 
 
 # Routing rules of the public load balancer: two made by the release run; the settings run changes the
@@ -224,7 +231,8 @@ def settings_vars(extra: dict[str, Any]) -> dict[str, Any]:
     """The scenario's third run: settings a deployer changes on a running stack, in every layer, so that the
     update paths are recorded (a policy made from creates alone refuses them): the NAT mode and the flow-log
     retention (routes replaced, NAT gateways deleted, EIPs released), tags added and removed in every layer,
-    Container Insights and the capacity provider strategy, a target group's health check, the load balancer's
+    Container Insights and the capacity provider strategy, the release's worker app dropped (services.yml
+    removes its service), a target group's health check, the load balancer's
     deletion protection, its HTTPS listener's TLS policy and its routing rules (one changed, one removed), the
     web ACL's rate limit, the HTTP API's throttling and CORS, a secret's description, the DNS health check's
     threshold, GuardDuty's publishing frequency, the incident severity and e-mail address, an autoscaling
@@ -257,17 +265,29 @@ def settings_vars(extra: dict[str, Any]) -> dict[str, Any]:
                 registry_repositories=[{"name": f"seed/{app}"} for app in ("frontend", "backend")])
 
 
+def api_off_vars(settings: dict[str, Any]) -> dict[str, Any]:
+    """The scenario's fifth run: the HTTP API switched off on the running stack - the backend moves to the
+    public load balancer's /api/* route, then prune.yml removes the API's record, the API with its VPC link,
+    the internal load balancer and the API's security groups."""
+    backend = {"name": "local-backend", "port": 8000, "health_check": {"path": "/health"}}
+    return dict(settings, seed_api_enabled=False,
+                platform_target_groups=settings["platform_target_groups"] + [backend],
+                platform_rules=SETTINGS_RULES + [{"target_group": "local-backend", "path_patterns": ["/api/*"]}])
+
+
 def scenario(extra: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """The runs the policy must cover: (label, playbook, extra vars)."""
     release = release_vars(extra)
     settings = settings_vars(release)
+    api_off = api_off_vars(settings)
     # the settings run turned the load balancer's deletion protection on: the teardown turns it off first
-    teardown = dict(settings, seed_confirm_teardown="local", registry_force_absent=True,
+    teardown = dict(api_off, seed_confirm_teardown="local", registry_force_absent=True,
                     seed_teardown_delete_logs=True, seed_teardown_force=True)
     return [("site.yml", "playbooks/site.yml", extra),
             ("site.yml (a new release)", "playbooks/site.yml", release),
             ("site.yml (settings changed)", "playbooks/site.yml", settings),
             ("site.yml (no-op)", "playbooks/site.yml", settings),
+            ("site.yml (HTTP API switched off)", "playbooks/site.yml", api_off),
             ("teardown.yml", "playbooks/teardown.yml", teardown)]
 
 

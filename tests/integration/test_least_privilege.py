@@ -152,6 +152,7 @@ def test_site_and_teardown_converge_with_only_the_deployer_policy(enforced, tmp_
     changed = {label: result.changed for label, result in runs}
     assert changed["site.yml (a new release)"] > 0 and changed["site.yml (settings changed)"] > 0, changed
     assert changed["site.yml (no-op)"] == 0, changed
+    assert changed["site.yml (HTTP API switched off)"] > 0, changed
 
     calls = deployer_policy.load_recording(recording)
     assert not [c for c in calls if c["error"] in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")]
@@ -161,6 +162,11 @@ def test_site_and_teardown_converge_with_only_the_deployer_policy(enforced, tmp_
     assert {"CreateRule", "ModifyRule", "DeleteRule", "UpdateDomainName"} <= set(operations), sorted(set(operations))
     assert operations.count("ModifyListener") == 2 and operations.count("RequestCertificate") == 2
     assert operations.count("DeleteCertificate") == 2  # the superseded one too (dns_certificate_identity)
+    # the settings run removed the worker app the release run added (services.yml, an app dropped from
+    # seed_apps), and the HTTP API was switched off (prune.yml) before the teardown removed the services
+    deleted = [(i, c["params"].get("service")) for i, c in enumerate(calls) if c["operation"] == "DeleteService"]
+    assert [name for _i, name in deleted] == ["worker", "frontend", "backend"], deleted
+    assert operations.index("DeleteApi") < deleted[1][0] and operations.index("DeleteVpcLink") < deleted[1][0]
     # every recorded call is allowed by the SHIPPED document, resources and conditions (tags, the roles'
     # permissions boundary) included
     assert deployer_policy.evaluate(shipped, calls) == []
